@@ -1,0 +1,155 @@
+"""The MobileSpeech model: the one definition that training, export and the eager backend use."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..config import MobileSpeechConfig
+from ..errors import BundleError
+from .codec import Codec
+from .layers import lengths_to_keep
+from .masking import build_masks, masked_cross_entropy, sample_layers
+from .schedule import unmask_step
+from .smd import PromptEncoder, SpeechMaskDecoder
+from .text import DurationExtractor, DurationPredictor, TextEncoder, durations_from_log, length_regulate
+
+CHECKPOINT_FORMAT = 1
+
+
+@dataclass
+class Batch:
+    """A padded training batch. durations sum to token_lens per utterance."""
+
+    phonemes: Tensor  # [B, L] int64, 0 = pad
+    phoneme_lens: Tensor  # [B]
+    durations: Tensor  # [B, L] frames per phoneme
+    tokens: Tensor  # [B, N, T] codec tokens
+    token_lens: Tensor  # [B]
+
+
+class MobileSpeech(nn.Module):
+    """Codec + text encoder + duration extractor/predictor + prompt encoder + SMD."""
+
+    def __init__(self, cfg: MobileSpeechConfig) -> None:
+        super().__init__()
+        cfg.validate()
+        self.cfg = cfg
+        self.codec = Codec(cfg.codec)
+        self.text_encoder = TextEncoder(cfg)
+        self.duration_extractor = DurationExtractor(cfg)
+        self.duration_predictor = DurationPredictor(cfg)
+        self.prompt_encoder = PromptEncoder(cfg)
+        self.smd = SpeechMaskDecoder(cfg)
+
+    @property
+    def mask_id(self) -> int:
+        return self.cfg.codec.codebook_size
+
+    def tts_parameters(self) -> list[nn.Parameter]:
+        """Everything but the codec (which is trained first and then frozen)."""
+        return [p for n, p in self.named_parameters() if not n.startswith("codec.")]
+
+    # ---- the pieces export traces -------------------------------------------------------
+    def text_and_durations(self, phonemes: Tensor, prompt: Tensor, length_scale: Tensor
+                           ) -> tuple[Tensor, Tensor]:
+        """phonemes [1, L], prompt tokens [1, N, Tp] -> (text states [1, L, D], frames [1, L])."""
+        text = self.text_encoder(phonemes)
+        log_dur = self.duration_predictor(self.duration_extractor(prompt), text)
+        return text, durations_from_log(log_dur, length_scale)
+
+    def smd_step(self, tokens: Tensor, layer: Tensor, text: Tensor, index: Tensor, memory: Tensor,
+                 noise: Tensor, temperature: Tensor, n_masked_after: Tensor) -> Tensor:
+        """One schedule step: tokens [1, N, T] -> tokens with layer `layer` partly filled."""
+        frames = length_regulate(text, index)
+        logits = self.smd(tokens, frames, layer, memory)
+        n = tokens.shape[1]
+        current = torch.index_select(tokens, 1, layer).squeeze(1)
+        new = unmask_step(logits, current, noise, temperature, n_masked_after, self.mask_id)
+        onehot = (torch.arange(n, device=tokens.device) == layer).view(1, n, 1)
+        return torch.where(onehot, new.unsqueeze(1), tokens)
+
+    def decode_chunk(self, tokens: Tensor, keep: Tensor) -> Tensor:
+        """Fixed-size decoder window: tokens [1, N, W], keep [1, W] -> waveform [1, W * hop].
+
+        Frames outside the utterance (keep = 0) get a zero latent, as zero padding would."""
+        latent = self.codec.tokens_to_latent(tokens) * keep.unsqueeze(1)
+        return self.codec.decode_latent(latent).squeeze(1)
+
+    # ---- training -------------------------------------------------------------------------
+    def loss(self, batch: Batch, gen: torch.Generator) -> dict[str, Tensor]:
+        """SMD masked CE on a target continuation + duration MSE; the prompt is a random
+        prefix of the same utterance (paper, "Training")."""
+        tc = self.cfg.train
+        b = batch.tokens.shape[0]
+        text_keep = lengths_to_keep(batch.phoneme_lens, batch.phonemes.shape[1])
+        text = self.text_encoder(batch.phonemes, text_keep)
+
+        frac = tc.prompt_min_frac + torch.rand(b, generator=gen) * (tc.prompt_max_frac - tc.prompt_min_frac)
+        p_lens = torch.clamp((batch.token_lens.float() * frac).long(), min=1)
+        t_lens = batch.token_lens - p_lens
+        n = batch.tokens.shape[1]
+        prompt = torch.zeros(b, n, int(p_lens.max()), dtype=torch.long)
+        target = torch.zeros(b, n, int(t_lens.max()), dtype=torch.long)
+        index = torch.zeros(b, int(t_lens.max()), dtype=torch.long)
+        for i in range(b):
+            pl, tl = int(p_lens[i]), int(t_lens[i])
+            prompt[i, :, :pl] = batch.tokens[i, :, :pl]
+            target[i, :, :tl] = batch.tokens[i, :, pl:pl + tl]
+            full = torch.repeat_interleave(torch.arange(batch.phonemes.shape[1]), batch.durations[i])
+            index[i, :tl] = full[pl:pl + tl]
+        p_keep = lengths_to_keep(p_lens, prompt.shape[2])
+        t_keep = lengths_to_keep(t_lens, target.shape[2])
+
+        dur_tokens = self.duration_extractor(prompt, p_keep)
+        log_dur = self.duration_predictor(dur_tokens, text, text_keep)
+        dur_target = torch.log1p(batch.durations.float())
+        dur_loss = F.mse_loss(log_dur[text_keep], dur_target[text_keep])
+
+        memory = self.prompt_encoder(prompt, p_keep)
+        layers = sample_layers(tc.layer_weights, b, gen)
+        m = build_masks(target, t_lens, layers, tc.alpha, self.mask_id, gen)
+        frames = length_regulate(text, index)
+        logits = self.smd(m.inputs, frames, m.layer, memory, t_keep, p_keep)
+        smd_loss, acc = masked_cross_entropy(logits, target, m)
+        total = smd_loss + tc.duration_loss_weight * dur_loss
+        return {"loss": total, "smd": smd_loss.detach(), "dur": dur_loss.detach(), "acc": acc.detach()}
+
+    # ---- checkpoints ------------------------------------------------------------------------
+    def save(self, path: Path, extra: dict[str, Any] | None = None) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        torch.save({"format": CHECKPOINT_FORMAT, "config": self.cfg.to_dict(),
+                    "state_dict": self.state_dict(), "extra": extra or {}}, tmp)
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> tuple[MobileSpeech, dict[str, Any]]:
+        path = Path(path)
+        if not path.is_file():
+            raise BundleError(f"checkpoint not found: {path}")
+        try:
+            ckpt = torch.load(path, map_location="cpu", weights_only=False)
+        except Exception as e:  # noqa: BLE001 - any unpickling failure is a corrupt file
+            raise BundleError(f"cannot read checkpoint {path}: {e}") from e
+        if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
+            raise BundleError(f"{path} is not a MobileSpeech checkpoint (format {CHECKPOINT_FORMAT})")
+        model = cls(MobileSpeechConfig.from_dict(ckpt["config"]))
+        model.load_state_dict(ckpt["state_dict"])
+        model.eval()
+        return model, ckpt.get("extra", {})
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)

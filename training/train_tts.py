@@ -1,0 +1,332 @@
+"""Prepare features, learn durations, and train the text/duration/prompt/SMD model.
+
+Subcommands (run in order; each resumes or reuses what the previous wrote):
+
+    python -m training.train_tts prepare --corpus data/synth --codec runs/codec/codec.pt --out runs/tts
+    python -m training.train_tts align   --out runs/tts --minutes 8
+    python -m training.train_tts train   --out runs/tts --minutes 60
+    torchrun --nproc_per_node=8 -m training.train_tts train --out runs/tts   # many GPUs (DDP)
+
+``train`` writes ``runs/tts/model.pt`` (a MobileSpeech checkpoint with the codec inside),
+which ``python -m export`` turns into a bundle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from mobilespeech_runtime.audio import read_audio, resample, to_mono
+from mobilespeech_runtime.config import MobileSpeechConfig
+from mobilespeech_runtime.errors import MobileSpeechError
+from mobilespeech_runtime.frontend import Frontend
+from mobilespeech_runtime.model import Batch, MobileSpeech
+from mobilespeech_runtime.model.codec import Codec
+
+from .aligner import Aligner, beta_binomial_prior, forward_sum_loss, monotonic_alignment
+from .common import load_state, save_state, setup, teardown
+from .corpus import load_any
+from .features import log_mel
+
+N_MELS = 80
+PREPARED = "prepared.pt"
+ALIGNER = "aligner.pt"
+STATE = "tts_state.pt"
+MODEL = "model.pt"
+
+
+def phoneme_ids(frontend: Frontend, text: str) -> list[int]:
+    """All sentences of an utterance as one id sequence (what the model reads)."""
+    wb = frontend.symbols.id("<wb>")
+    keep_wb = frontend.config.word_boundaries
+    return [i for sent in frontend.encode(text) for i in sent if keep_wb or i != wb]
+
+
+# ---- prepare ------------------------------------------------------------------------------
+def prepare(corpus: Path, codec_ckpt: Path, out: Path, threads: int) -> None:
+    torch.set_num_threads(threads)
+    state = load_state(codec_ckpt)
+    if state is None:
+        raise MobileSpeechError(f"codec checkpoint not found: {codec_ckpt}")
+    cfg = MobileSpeechConfig.from_dict(state["config"])
+    codec = Codec(cfg.codec)
+    codec.load_state_dict(state["codec"])
+    codec.eval()
+    frontend = Frontend(cfg.frontend)
+    sr, hop = cfg.codec.sample_rate, cfg.codec.hop_length
+    items: list[dict[str, Any]] = []
+    skipped = 0
+    for u in tqdm(load_any(corpus), desc="prepare"):
+        try:
+            ids = phoneme_ids(frontend, u.text)
+        except MobileSpeechError:
+            skipped += 1
+            continue
+        data, file_sr = read_audio(u.wav_path)
+        wav = resample(to_mono(data), file_sr, sr)
+        wav = wav[: wav.size // hop * hop]
+        if wav.size < 4 * hop or len(ids) < 2:
+            skipped += 1
+            continue
+        x = torch.from_numpy(wav).view(1, 1, -1)
+        with torch.no_grad():
+            tokens = codec.encode(x)[0]
+            mel = log_mel(x.view(1, -1), sr, 1024, hop, N_MELS)[0, :, : tokens.shape[1]]
+        items.append({"utt_id": u.utt_id, "speaker": u.speaker, "split": u.split, "text": u.text,
+                      "phonemes": torch.tensor(ids, dtype=torch.int16),
+                      "tokens": tokens.to(torch.int16), "mel": mel.to(torch.float16)})
+    out.mkdir(parents=True, exist_ok=True)
+    save_state(out / PREPARED, {"config": cfg.to_dict(), "codec": state["codec"], "items": items,
+                                "symbols": frontend.symbols.to_list()})
+    print(f"prepared {len(items)} utterances ({skipped} skipped) -> {out / PREPARED}")
+
+
+# ---- align --------------------------------------------------------------------------------
+def _align_batch(items: list[dict[str, Any]]) -> tuple[torch.Tensor, ...]:
+    b = len(items)
+    lmax = max(int(it["phonemes"].numel()) for it in items)
+    tmax = max(int(it["mel"].shape[1]) for it in items)
+    ph = torch.zeros(b, lmax, dtype=torch.long)
+    mel = torch.full((b, N_MELS, tmax), math.log(1e-5))
+    prior = torch.full((b, tmax, lmax), 1e-8)
+    lt, lf = torch.zeros(b, dtype=torch.long), torch.zeros(b, dtype=torch.long)
+    for i, it in enumerate(items):
+        n, t = int(it["phonemes"].numel()), int(it["mel"].shape[1])
+        ph[i, :n] = it["phonemes"].long()
+        mel[i, :, :t] = it["mel"].float()
+        prior[i, :t, :n] = torch.from_numpy(beta_binomial_prior(n, t))
+        lt[i], lf[i] = n, t
+    keep = torch.arange(lmax)[None] < lt[:, None]
+    return ph, mel, prior, lt, lf, keep
+
+
+def align(out: Path, minutes: float, batch: int, threads: int, seed: int = 0) -> None:
+    torch.set_num_threads(threads)
+    data = load_state(out / PREPARED)
+    if data is None:
+        raise MobileSpeechError(f"run 'prepare' first: {out / PREPARED} is missing")
+    items = data["items"]
+    cfg = MobileSpeechConfig.from_dict(data["config"])
+    aligner = Aligner(cfg.model.n_symbols, N_MELS)
+    opt = torch.optim.Adam(aligner.parameters(), lr=1e-3)
+    train = [it for it in items if it["split"] == "train"]
+    rng = random.Random(seed)
+    t0, step = time.time(), 0
+    bar = tqdm(desc="align", dynamic_ncols=True)
+    while time.time() - t0 < minutes * 60:
+        ph, mel, prior, lt, lf, keep = _align_batch(rng.sample(train, min(batch, len(train))))
+        logp = aligner(mel, ph, keep, prior if step < 2000 else None)
+        loss = forward_sum_loss(logp, lt, lf)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(aligner.parameters(), 1.0)
+        opt.step()
+        step += 1
+        bar.update(1)
+        bar.set_postfix(loss=round(float(loss), 4))
+    bar.close()
+    aligner.eval()
+    agree = []
+    with torch.no_grad():
+        for k in tqdm(range(0, len(items), 32), desc="durations"):
+            chunk = items[k: k + 32]
+            ph, mel, prior, lt, lf, keep = _align_batch(chunk)
+            logp = aligner(mel, ph, keep, prior)
+            for i, it in enumerate(chunk):
+                lp = logp[i, : int(lf[i]), : int(lt[i])].numpy()
+                it["durations"] = torch.from_numpy(monotonic_alignment(lp)).to(torch.int16)
+                agree.append(float((lp.argmax(1) == np.repeat(np.arange(lp.shape[1]),
+                                                             it["durations"].numpy())).mean()))
+    save_state(out / ALIGNER, {"aligner": aligner.state_dict(), "steps": step})
+    save_state(out / PREPARED, data)
+    print(f"aligner: {step} steps; soft/hard agreement {np.mean(agree):.3f}; durations written")
+
+
+# ---- train --------------------------------------------------------------------------------
+def make_batches(items: list[dict[str, Any]], max_frames: int, rng: random.Random) -> list[list[int]]:
+    """Length-bucketed batches of at most ``max_frames`` padded frames."""
+    order = sorted(range(len(items)), key=lambda i: int(items[i]["tokens"].shape[1]))
+    batches, cur, longest = [], [], 0
+    for i in order:
+        t = int(items[i]["tokens"].shape[1])
+        if cur and max(longest, t) * (len(cur) + 1) > max_frames:
+            batches.append(cur)
+            cur, longest = [], 0
+        cur.append(i)
+        longest = max(longest, t)
+    if cur:
+        batches.append(cur)
+    rng.shuffle(batches)
+    return batches
+
+
+def collate(items: list[dict[str, Any]]) -> Batch:
+    b = len(items)
+    lmax = max(int(it["phonemes"].numel()) for it in items)
+    n = int(items[0]["tokens"].shape[0])
+    tmax = max(int(it["tokens"].shape[1]) for it in items)
+    ph = torch.zeros(b, lmax, dtype=torch.long)
+    dur = torch.zeros(b, lmax, dtype=torch.long)
+    tok = torch.zeros(b, n, tmax, dtype=torch.long)
+    pl, tl = torch.zeros(b, dtype=torch.long), torch.zeros(b, dtype=torch.long)
+    for i, it in enumerate(items):
+        k, t = int(it["phonemes"].numel()), int(it["tokens"].shape[1])
+        ph[i, :k] = it["phonemes"].long()
+        dur[i, :k] = it["durations"].long()
+        tok[i, :, :t] = it["tokens"].long()
+        pl[i], tl[i] = k, t
+    return Batch(ph, pl, dur, tok, tl)
+
+
+class LossModule(nn.Module):
+    """DDP wraps a module's forward; this forward is the model's training loss."""
+
+    def __init__(self, model: MobileSpeech) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, batch: Batch, gen: torch.Generator) -> dict[str, torch.Tensor]:
+        return self.model.loss(batch, gen)
+
+
+def _to(batch: Batch, device: torch.device) -> Batch:
+    return Batch(*(getattr(batch, f).to(device) for f in
+                   ("phonemes", "phoneme_lens", "durations", "tokens", "token_lens")))
+
+
+@torch.no_grad()
+def validate(model: MobileSpeech, items: list[dict[str, Any]], device: torch.device) -> dict[str, float]:
+    model.eval()
+    gen = torch.Generator().manual_seed(1234)
+    sums: dict[str, float] = {}
+    n = 0
+    for k in range(0, len(items), 16):
+        out = model.loss(_to(collate(items[k: k + 16]), device), gen)
+        for key, v in out.items():
+            sums[key] = sums.get(key, 0.0) + float(v)
+        n += 1
+    model.train()
+    return {k: round(v / max(n, 1), 4) for k, v in sums.items()}
+
+
+def train(out: Path, minutes: float, steps: int, max_frames: int, lr: float, threads: int,
+          seed: int = 0) -> None:
+    rt = setup(threads)
+    data = load_state(out / PREPARED)
+    if data is None or "durations" not in data["items"][0]:
+        raise MobileSpeechError("run 'prepare' and 'align' first")
+    cfg = MobileSpeechConfig.from_dict(data["config"])
+    model = MobileSpeech(cfg)
+    model.codec.load_state_dict(data["codec"])
+    for p in model.codec.parameters():
+        p.requires_grad_(False)
+    model.to(rt.device)
+    opt = torch.optim.AdamW(model.tts_parameters(), lr=lr, betas=(0.9, 0.98), weight_decay=0.01)
+    state = load_state(out / STATE)
+    step, history = 0, []
+    if state:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        step, history = state["step"], state.get("history", [])
+        if rt.main:
+            print(f"resumed at step {step}")
+    warmup = 1000
+
+    def lr_at(s: int) -> float:
+        return min(1.0, (s + 1) / warmup) * max(0.05, 0.5 * (1 + math.cos(math.pi * min(s / steps, 1.0))))
+
+    wrapped: nn.Module = LossModule(model)
+    if rt.world > 1:
+        wrapped = nn.parallel.DistributedDataParallel(wrapped, find_unused_parameters=True)
+    items = data["items"]
+    train_items = [it for it in items if it["split"] == "train"]
+    valid_items = [it for it in items if it["split"] == "valid"][:64]
+    rng = random.Random(seed + step)
+    gen = torch.Generator().manual_seed(seed * 1000 + rt.rank + step)
+    if rt.main:
+        print(f"tts: {sum(p.numel() for p in model.tts_parameters()):,} trainable parameters, "
+              f"{len(train_items)} train / {len(valid_items)} valid utterances, world {rt.world}")
+    t0 = time.time()
+    bar = tqdm(total=steps, initial=step, desc="tts", disable=not rt.main, dynamic_ncols=True)
+    model.train()
+    stop = False
+    while not stop:
+        batches = make_batches(train_items, max_frames, rng)[rt.rank:: rt.world]
+        for idx in batches:
+            for g in opt.param_groups:
+                g["lr"] = lr * lr_at(step)
+            out_d = wrapped(_to(collate([train_items[i] for i in idx]), rt.device), gen)
+            opt.zero_grad(set_to_none=True)
+            out_d["loss"].backward()
+            torch.nn.utils.clip_grad_norm_(model.tts_parameters(), 1.0)
+            opt.step()
+            step += 1
+            bar.update(1)
+            if step % 10 == 0:
+                bar.set_postfix({k: round(float(v), 3) for k, v in out_d.items()})
+            timeout = bool(minutes) and time.time() - t0 > minutes * 60
+            flag = torch.tensor([1.0 if (timeout or step >= steps) else 0.0])
+            if rt.world > 1:
+                torch.distributed.all_reduce(flag)
+            stop = bool(flag.item() > 0)
+            if rt.main and (step % 500 == 0 or stop):
+                val = validate(model, valid_items, rt.device)
+                history.append({"step": step, "minutes": round((time.time() - t0) / 60, 2),
+                                "train": {k: round(float(v), 4) for k, v in out_d.items()},
+                                "valid": val})
+                bar.write(f"step {step}: valid {val}")
+                save_state(out / STATE, {"model": model.state_dict(), "opt": opt.state_dict(),
+                                         "step": step, "history": history})
+            if stop:
+                break
+    bar.close()
+    if rt.main:
+        model.eval()
+        model.save(out / MODEL, extra={"steps": step, "history": history,
+                                       "symbols": data["symbols"]})
+        (out / "tts_history.json").write_text(json.dumps(history, indent=1))
+        print(f"tts training stopped at step {step}; wrote {out / MODEL}")
+    teardown(rt)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("prepare")
+    p.add_argument("--corpus", type=Path, required=True)
+    p.add_argument("--codec", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--threads", type=int, default=2)
+    a = sub.add_parser("align")
+    a.add_argument("--out", type=Path, required=True)
+    a.add_argument("--minutes", type=float, default=8.0)
+    a.add_argument("--batch", type=int, default=16)
+    a.add_argument("--threads", type=int, default=2)
+    t = sub.add_parser("train")
+    t.add_argument("--out", type=Path, required=True)
+    t.add_argument("--minutes", type=float, default=0.0)
+    t.add_argument("--steps", type=int, default=50000)
+    t.add_argument("--max-frames", type=int, default=3000, help="padded frames per batch")
+    t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args(argv)
+    if args.cmd == "prepare":
+        prepare(args.corpus, args.codec, args.out, args.threads)
+    elif args.cmd == "align":
+        align(args.out, args.minutes, args.batch, args.threads)
+    else:
+        train(args.out, args.minutes, args.steps, args.max_frames, args.lr, args.threads)
+
+
+if __name__ == "__main__":
+    main()
