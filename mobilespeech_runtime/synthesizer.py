@@ -26,7 +26,7 @@ from . import rng
 from .audio import Prompt, condition_prompt, load_prompt
 from .config import MobileSpeechConfig
 from .errors import ConfigError, InvalidAudioError
-from .frontend import WB, Frontend, SymbolTable
+from .frontend import Frontend, SymbolTable
 from .schedule import decode_windows, plan, regulate_durations, window_tokens
 
 
@@ -97,7 +97,6 @@ class Synthesizer:
         self.num_threads = num_threads
         self.default_prompt = default_prompt
         self.frontend = Frontend(self.config.frontend, backend.symbols)
-        self._wb = backend.symbols.id(WB)
         self._prompt_cache: tuple[int, Prompt, torch.Tensor, torch.Tensor] | None = None
         self.last_timings = Timings()
 
@@ -172,13 +171,7 @@ class Synthesizer:
 
     def encode_text(self, text: str) -> list[list[int]]:
         """Text -> phoneme id chunks as the model reads them (the frontend's errors pass up)."""
-        keep_wb = self.config.frontend.word_boundaries
-        out = []
-        for sent in self.frontend.encode(text):
-            ids = [i for i in sent if keep_wb or i != self._wb]
-            if ids:
-                out.append(ids)
-        return out
+        return self.frontend.encode(text)
 
     def info(self) -> dict[str, Any]:
         c = self.config
@@ -215,10 +208,14 @@ class Synthesizer:
         key = hash(cond.samples.tobytes())
         if self._prompt_cache and self._prompt_cache[0] == key:
             return self._prompt_cache[2], self._prompt_cache[3]
+        # The encoder program has one fixed window (max_prompt_frames); pad, then keep the
+        # frames the real audio covers.
         hop = cfg.codec.hop_length
-        wav = cond.samples[: cond.samples.size // hop * hop]
-        wav = wav[: cfg.model.max_prompt_frames * hop]
-        tokens = self.backend.encode_prompt(torch.from_numpy(wav).view(1, 1, -1))
+        frames = min(cond.samples.size // hop, cfg.model.max_prompt_frames)
+        window = np.zeros(cfg.model.max_prompt_frames * hop, dtype=np.float32)
+        window[: frames * hop] = cond.samples[: frames * hop]
+        tokens = self.backend.encode_prompt(torch.from_numpy(window).view(1, 1, -1))
+        tokens = tokens[:, :, :frames].contiguous()
         memory = self.backend.prompt_memory(tokens)
         self._prompt_cache = (key, cond, tokens, memory)
         return tokens, memory

@@ -47,9 +47,7 @@ MODEL = "model.pt"
 
 def phoneme_ids(frontend: Frontend, text: str) -> list[int]:
     """All sentences of an utterance as one id sequence (what the model reads)."""
-    wb = frontend.symbols.id("<wb>")
-    keep_wb = frontend.config.word_boundaries
-    return [i for sent in frontend.encode(text) for i in sent if keep_wb or i != wb]
+    return [i for sent in frontend.encode(text) for i in sent]
 
 
 # ---- prepare ------------------------------------------------------------------------------

