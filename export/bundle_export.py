@@ -1,8 +1,8 @@
 """Checkpoint (or config + random init) -> bundle folder: .pte programs, manifest, assets, parity.
 
-    python -m export --checkpoint runs/tts/model.pt --prompt voice.wav --out models/demo --variant 8da4w
-    python -m export --checkpoint runs/tts/model.pt --prompt voice.wav --out dist/ --variant all
-    python -m export --preset tiny --random-init --prompt voice.wav --out /tmp/tiny --variant fp32
+python -m export --checkpoint runs/tts/model.pt --prompt voice.wav --out models/demo --variant 8da4w
+python -m export --checkpoint runs/tts/model.pt --prompt voice.wav --out dist/ --variant all
+python -m export --preset tiny --random-init --prompt voice.wav --out /tmp/tiny --variant fp32
 """
 
 from __future__ import annotations
@@ -57,8 +57,9 @@ def model_digest(model: MobileSpeech) -> str:
     return h.hexdigest()
 
 
-def load_model(checkpoint: Path | None, preset_name: str | None, seed: int
-               ) -> tuple[MobileSpeech, SymbolTable]:
+def load_model(
+    checkpoint: Path | None, preset_name: str | None, seed: int
+) -> tuple[MobileSpeech, SymbolTable]:
     if checkpoint:
         model, extra = MobileSpeech.load(checkpoint)
         symbols = SymbolTable.from_list(extra["symbols"]) if "symbols" in extra else DEFAULT_SYMBOLS
@@ -69,8 +70,11 @@ def load_model(checkpoint: Path | None, preset_name: str | None, seed: int
     return MobileSpeech(preset(preset_name)).eval(), DEFAULT_SYMBOLS
 
 
-def _io_spec(names: tuple[str, ...], tensors: tuple[torch.Tensor, ...],
-             dynamic: tuple[dict[int, Any] | None, ...] | None) -> list[dict[str, Any]]:
+def _io_spec(
+    names: tuple[str, ...],
+    tensors: tuple[torch.Tensor, ...],
+    dynamic: tuple[dict[int, Any] | None, ...] | None,
+) -> list[dict[str, Any]]:
     out = []
     for i, (name, t) in enumerate(zip(names, tensors, strict=True)):
         shape: list[Any] = list(t.shape)
@@ -79,15 +83,28 @@ def _io_spec(names: tuple[str, ...], tensors: tuple[torch.Tensor, ...],
             for axis, dim in dynamic[i].items():
                 shape[axis] = dim.__name__
                 max_shape[axis] = int(dim.max)
-        out.append({"name": name, "dtype": str(t.dtype).replace("torch.", ""), "shape": shape,
-                    "max_shape": max_shape})
+        out.append(
+            {
+                "name": name,
+                "dtype": str(t.dtype).replace("torch.", ""),
+                "shape": shape,
+                "max_shape": max_shape,
+            }
+        )
     return out
 
 
-def export_bundle(model: MobileSpeech, symbols: SymbolTable, out: Path, variant: str,
-                  prompt_wav: Path, cache_dir: Path | None = DEFAULT_CACHE,
-                  include_checkpoint: bool = False, run_parity: bool = True,
-                  name: str | None = None) -> dict[str, Any]:
+def export_bundle(
+    model: MobileSpeech,
+    symbols: SymbolTable,
+    out: Path,
+    variant: str,
+    prompt_wav: Path,
+    cache_dir: Path | None = DEFAULT_CACHE,
+    include_checkpoint: bool = False,
+    run_parity: bool = True,
+    name: str | None = None,
+) -> dict[str, Any]:
     """Write one variant's bundle into ``out`` and return its manifest."""
     t_start = time.time()
     cfg = model.cfg
@@ -112,29 +129,38 @@ def export_bundle(model: MobileSpeech, symbols: SymbolTable, out: Path, variant:
         else:
             lowered: LoweredProgram = lower_program(spec, variant, constants)
             (out / spec.file).write_bytes(lowered.buffer)
-            stats = {"delegated_calls": lowered.delegated,
-                     "portable_ops": lowered.portable_total,
-                     "portable_op_counts": lowered.portable,
-                     "non_trivial_portable": lowered.non_trivial(),
-                     "lower_seconds": round(time.time() - t0, 1), "cached": False}
+            stats = {
+                "delegated_calls": lowered.delegated,
+                "portable_ops": lowered.portable_total,
+                "portable_op_counts": lowered.portable,
+                "non_trivial_portable": lowered.non_trivial(),
+                "lower_seconds": round(time.time() - t0, 1),
+                "cached": False,
+            }
             if cached is not None:
                 cached.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(out / spec.file, cached)
                 cached.with_suffix(".json").write_text(json.dumps(stats))
         params = sum(p.numel() for m in spec.methods for p in m.module.parameters())
         programs[spec.file] = {
-            "methods": {m.name: {"inputs": _io_spec(m.input_names, m.inputs, m.dynamic),
-                                 "outputs": list(m.output_names),
-                                 "quantized": m.quantize and variant != "fp32"}
-                        for m in spec.methods},
+            "methods": {
+                m.name: {
+                    "inputs": _io_spec(m.input_names, m.inputs, m.dynamic),
+                    "outputs": list(m.output_names),
+                    "quantized": m.quantize and variant != "fp32",
+                }
+                for m in spec.methods
+            },
             "dims": {k: list(v) for k, v in spec.dims.items()},
             "parameters": params,
             "bytes": (out / spec.file).stat().st_size,
             **stats,
         }
-        tqdm.write(f"  {spec.file}: {programs[spec.file]['bytes'] / 1e6:.2f} MB, {params:,} params, "
-                   f"{stats['delegated_calls']} XNNPACK calls, {stats['portable_ops']} portable ops"
-                   f"{' (cached)' if stats['cached'] else ''}")
+        tqdm.write(
+            f"  {spec.file}: {programs[spec.file]['bytes'] / 1e6:.2f} MB, {params:,} params, "
+            f"{stats['delegated_calls']} XNNPACK calls, {stats['portable_ops']} portable ops"
+            f"{' (cached)' if stats['cached'] else ''}"
+        )
 
     prompt = load_prompt(prompt_wav, cfg.codec.sample_rate, cfg.audio)
     write_wav(out / "default_prompt.wav", prompt.samples, cfg.codec.sample_rate)
@@ -143,7 +169,7 @@ def export_bundle(model: MobileSpeech, symbols: SymbolTable, out: Path, variant:
         model.save(out / "model.pt", extra={"symbols": symbols.to_list()})
         extra_files.append("model.pt")
 
-    import executorch
+    from importlib.metadata import version
 
     manifest: dict[str, Any] = {
         "format": FORMAT,
@@ -157,35 +183,48 @@ def export_bundle(model: MobileSpeech, symbols: SymbolTable, out: Path, variant:
         "programs": programs,
         "default_prompt": "default_prompt.wav",
         "checkpoint": "model.pt" if include_checkpoint else None,
-        "limits": {"max_chars": cfg.frontend.max_chars, "max_phonemes": cfg.model.max_phonemes,
-                   "max_frames": cfg.model.max_frames,
-                   "max_prompt_frames": cfg.model.max_prompt_frames,
-                   "min_prompt_seconds": cfg.audio.min_prompt_seconds,
-                   "max_prompt_seconds": cfg.audio.max_prompt_seconds},
-        "versions": {"torch": torch.__version__, "executorch": getattr(executorch, "__version__", "?"),
-                     "python": platform.python_version()},
+        "limits": {
+            "max_chars": cfg.frontend.max_chars,
+            "max_phonemes": cfg.model.max_phonemes,
+            "max_frames": cfg.model.max_frames,
+            "max_prompt_frames": cfg.model.max_prompt_frames,
+            "min_prompt_seconds": cfg.audio.min_prompt_seconds,
+            "max_prompt_seconds": cfg.audio.max_prompt_seconds,
+        },
+        "versions": {
+            "torch": torch.__version__,
+            "executorch": version("executorch"),
+            "python": platform.python_version(),
+        },
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     _write_manifest(out, manifest, list(programs) + extra_files)
     if run_parity:
         bundle = Bundle.open(out)
         backend = ExecuTorchBackend(bundle)
-        report = {"variant": variant, "methods": parity.method_parity(export_model, backend),
-                  "pipeline": parity.pipeline_parity(model, bundle, backend, prompt.samples,
-                                                     prompt.sample_rate)}
+        report = {
+            "variant": variant,
+            "methods": parity.method_parity(export_model, backend),
+            "pipeline": parity.pipeline_parity(
+                model, bundle, backend, prompt.samples, prompt.sample_rate
+            ),
+        }
         report["failures"] = parity.check(variant, report)
         (out / "parity.json").write_text(json.dumps(report, indent=1))
-        manifest["parity"] = {"failures": report["failures"],
-                              "layer1_token_agreement": report["pipeline"]["layer_token_agreement"][0],
-                              "decoder_snr_db": report["pipeline"]["decoder_snr_db_same_tokens"]}
+        manifest["parity"] = {
+            "failures": report["failures"],
+            "layer1_token_agreement": report["pipeline"]["layer_token_agreement"][0],
+            "decoder_snr_db": report["pipeline"]["decoder_snr_db_same_tokens"],
+        }
         _write_manifest(out, manifest, list(programs) + extra_files + ["parity.json"])
     manifest["export_seconds"] = round(time.time() - t_start, 1)
     return manifest
 
 
 def _write_manifest(out: Path, manifest: dict[str, Any], files: list[str]) -> None:
-    manifest["files"] = {f: {"bytes": (out / f).stat().st_size, "sha256": sha256_file(out / f)}
-                         for f in files}
+    manifest["files"] = {
+        f: {"bytes": (out / f).stat().st_size, "sha256": sha256_file(out / f)} for f in files
+    }
     tmp = out / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps(manifest, indent=1, default=_json_default))
     tmp.replace(out / MANIFEST)
@@ -198,8 +237,11 @@ def _json_default(o: Any) -> Any:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m export", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m export",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     src = ap.add_mutually_exclusive_group(required=True)
     src.add_argument("--checkpoint", type=Path)
     src.add_argument("--preset", choices=["tiny", "small", "base"])
@@ -210,8 +252,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--variant", default="8da4w", choices=[*VARIANTS, "all"])
     ap.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
     ap.add_argument("--no-cache", action="store_true")
-    ap.add_argument("--include-checkpoint", action="store_true",
-                    help="also copy the PyTorch checkpoint (enables the eager backend on a bundle)")
+    ap.add_argument(
+        "--include-checkpoint",
+        action="store_true",
+        help="also copy the PyTorch checkpoint (enables the eager backend on a bundle)",
+    )
     ap.add_argument("--no-parity", action="store_true")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
@@ -224,9 +269,16 @@ def main(argv: list[str] | None = None) -> int:
         failed = False
         for v in variants:
             out = args.out / v if args.variant == "all" else args.out
-            m = export_bundle(model, symbols, out, v, args.prompt,
-                              None if args.no_cache else args.cache_dir,
-                              args.include_checkpoint, not args.no_parity)
+            m = export_bundle(
+                model,
+                symbols,
+                out,
+                v,
+                args.prompt,
+                None if args.no_cache else args.cache_dir,
+                args.include_checkpoint,
+                not args.no_parity,
+            )
             size = sum(p["bytes"] for p in m["programs"].values())
             print(f"{out}: {v}, {size / 1e6:.2f} MB of programs, {m['export_seconds']} s")
             if m.get("parity", {}).get("failures"):

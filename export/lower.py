@@ -16,17 +16,45 @@ VARIANTS = ("fp32", "8da8w", "8da4w")
 # Ops that may stay outside XNNPACK: gathers, index bookkeeping, the sampling glue (argmax,
 # topk-as-sort, scatter/where) and shape ops. Anything else left portable is a regression.
 TRIVIAL_PORTABLE = {
-    "getitem", "aten.embedding.default", "aten.gather.default", "aten.index_select.default",
-    "aten.argmax.default", "aten.topk.default", "aten.scatter.src", "aten.where.self",
-    "aten.full_like.default", "aten.eq.Scalar", "aten.eq.Tensor", "aten.lt.Tensor",
-    "aten.cumsum.default", "aten.arange.start_step", "aten.sym_size.int",
-    "aten.unsqueeze_copy.default", "aten.squeeze_copy.dims", "aten.view_copy.default",
-    "aten.expand_copy.default", "aten.select_copy.int", "aten.slice_copy.Tensor",
-    "aten.split_with_sizes_copy.default", "dim_order_ops._to_dim_order_copy.default",
-    "aten._log_softmax.default", "aten.add.Tensor", "aten.sub.Tensor", "aten.mul.Tensor",
-    "aten.sum.dim_IntList", "aten.round.default", "aten.clamp.default", "aten.exp.default",
-    "aten.log.default", "aten.neg.default", "aten.sin.default", "aten.cos.default",
-    "aten.permute_copy.default", "aten.cat.default", "aten.repeat_interleave.self_int",
+    "getitem",
+    "aten.embedding.default",
+    "aten.gather.default",
+    "aten.index_select.default",
+    "aten.argmax.default",
+    "aten.topk.default",
+    "aten.scatter.src",
+    "aten.where.self",
+    "aten.full_like.default",
+    "aten.eq.Scalar",
+    "aten.eq.Tensor",
+    "aten.lt.Tensor",
+    "aten.cumsum.default",
+    "aten.arange.start_step",
+    "aten.sym_size.int",
+    "sym_size.int",
+    "aten.unsqueeze_copy.default",
+    "aten.squeeze_copy.dims",
+    "aten.view_copy.default",
+    "aten.expand_copy.default",
+    "aten.select_copy.int",
+    "aten.slice_copy.Tensor",
+    "aten.split_with_sizes_copy.default",
+    "dim_order_ops._to_dim_order_copy.default",
+    "aten._log_softmax.default",
+    "aten.add.Tensor",
+    "aten.sub.Tensor",
+    "aten.mul.Tensor",
+    "aten.sum.dim_IntList",
+    "aten.round.default",
+    "aten.clamp.default",
+    "aten.exp.default",
+    "aten.log.default",
+    "aten.neg.default",
+    "aten.sin.default",
+    "aten.cos.default",
+    "aten.permute_copy.default",
+    "aten.cat.default",
+    "aten.repeat_interleave.self_int",
 }
 
 
@@ -41,7 +69,9 @@ class LoweredProgram:
         return sum(self.portable.values())
 
     def non_trivial(self) -> dict[str, int]:
-        return {k: v for k, v in self.portable.items() if k.split(":", 1)[1] not in TRIVIAL_PORTABLE}
+        return {
+            k: v for k, v in self.portable.items() if k.split(":", 1)[1] not in TRIVIAL_PORTABLE
+        }
 
 
 def quant_config(variant: str) -> Any:
@@ -52,11 +82,13 @@ def quant_config(variant: str) -> Any:
     from torchao.quantization.granularity import PerAxis, PerGroup
 
     if variant == "8da8w":
-        return Int8DynamicActivationIntxWeightConfig(weight_dtype=torch.int8,
-                                                     weight_granularity=PerAxis(0))
+        return Int8DynamicActivationIntxWeightConfig(
+            weight_dtype=torch.int8, weight_granularity=PerAxis(0)
+        )
     if variant == "8da4w":
-        return Int8DynamicActivationIntxWeightConfig(weight_dtype=torch.int4,
-                                                     weight_granularity=PerGroup(32))
+        return Int8DynamicActivationIntxWeightConfig(
+            weight_dtype=torch.int4, weight_granularity=PerGroup(32)
+        )
     raise ValueError(f"unknown variant {variant!r}; choose from {VARIANTS}")
 
 
@@ -87,7 +119,7 @@ def _op_name(target: Any) -> str:
     """'aten.add.Tensor' for edge ops, the function name for Python builtins (getitem)."""
     text = str(target)
     if text.startswith("<EdgeOpOverload: "):
-        return text[len("<EdgeOpOverload: "): text.index(">")]
+        return text[len("<EdgeOpOverload: ") : text.index(">")]
     return getattr(target, "__name__", text)
 
 
@@ -97,8 +129,9 @@ def lower_program(spec: ProgramSpec, variant: str, constants: dict[str, Any]) ->
     from executorch.exir import ExecutorchBackendConfig, to_edge_transform_and_lower
 
     eps = {m.name: export_method(m, variant) for m in spec.methods}
-    edge = to_edge_transform_and_lower(eps, partitioner=[XnnpackPartitioner()],
-                                       constant_methods=constants)
+    edge = to_edge_transform_and_lower(
+        eps, partitioner=[XnnpackPartitioner()], constant_methods=constants
+    )
     delegated, portable = 0, Counter()
     for name in eps:
         gm = edge.exported_program(name).graph_module

@@ -26,7 +26,7 @@ def snr_db(ref: np.ndarray, test: np.ndarray) -> float:
     noise = float(np.sum((ref - test) ** 2))
     if noise == 0.0:
         return math.inf
-    return 10.0 * math.log10(max(float(np.sum(ref ** 2)), 1e-20) / noise)
+    return 10.0 * math.log10(max(float(np.sum(ref**2)), 1e-20) / noise)
 
 
 def _compare(a: torch.Tensor, b: torch.Tensor) -> dict[str, Any]:
@@ -38,8 +38,13 @@ def _compare(a: torch.Tensor, b: torch.Tensor) -> dict[str, Any]:
 def method_parity(model: MobileSpeech, backend: ExecuTorchBackend) -> dict[str, Any]:
     """Each method on the export example inputs and on a second, longer size."""
     out: dict[str, Any] = {}
-    method_for = {"encode": "encode", "memory": "memory", "text_and_durations": "text_and_durations",
-                  "step": "step", "decode": "decode"}
+    method_for = {
+        "encode": "encode",
+        "memory": "memory",
+        "text_and_durations": "text_and_durations",
+        "step": "step",
+        "decode": "decode",
+    }
     for spec in program_specs(model):
         for m in spec.methods:
             with torch.no_grad():
@@ -50,8 +55,14 @@ def method_parity(model: MobileSpeech, backend: ExecuTorchBackend) -> dict[str, 
     return out
 
 
-def pipeline_parity(model: MobileSpeech, bundle: Bundle, backend: ExecuTorchBackend,
-                    prompt: np.ndarray, prompt_rate: int, seed: int = 0) -> dict[str, Any]:
+def pipeline_parity(
+    model: MobileSpeech,
+    bundle: Bundle,
+    backend: ExecuTorchBackend,
+    prompt: np.ndarray,
+    prompt_rate: int,
+    seed: int = 0,
+) -> dict[str, Any]:
     """Same text, prompt and seed through both backends: token agreement and waveform SNR."""
     eager = Synthesizer(EagerBackend(model, bundle.symbols))
     pte = Synthesizer(backend)
@@ -59,8 +70,9 @@ def pipeline_parity(model: MobileSpeech, bundle: Bundle, backend: ExecuTorchBack
     toks = {}
     for name, syn in (("eager", eager), ("pte", pte)):
         p_tokens, memory = syn._prompt(prompt, prompt_rate)
-        toks[name] = syn._generate(ids, p_tokens, memory, seed, tuple(model.cfg.schedule.steps),
-                                   1.0, Timings())
+        toks[name] = syn._generate(
+            ids, p_tokens, memory, seed, tuple(model.cfg.schedule.steps), 1.0, Timings()
+        )
     a, b = toks["eager"], toks["pte"]
     n = min(a.shape[1], b.shape[1])
     same_len = a.shape[1] == b.shape[1]
@@ -68,10 +80,14 @@ def pipeline_parity(model: MobileSpeech, bundle: Bundle, backend: ExecuTorchBack
     wav_eager = np.concatenate(list(eager._decode(a, Timings())))
     wav_pte_same = np.concatenate(list(pte._decode(a, Timings())))
     wav_pte = np.concatenate(list(pte._decode(b, Timings())))
-    return {"frames_eager": int(a.shape[1]), "frames_pte": int(b.shape[1]),
-            "same_length": same_len, "layer_token_agreement": layer_agree,
-            "decoder_snr_db_same_tokens": snr_db(wav_eager, wav_pte_same),
-            "pipeline_snr_db": snr_db(wav_eager, wav_pte)}
+    return {
+        "frames_eager": int(a.shape[1]),
+        "frames_pte": int(b.shape[1]),
+        "same_length": same_len,
+        "layer_token_agreement": layer_agree,
+        "decoder_snr_db_same_tokens": snr_db(wav_eager, wav_pte_same),
+        "pipeline_snr_db": snr_db(wav_eager, wav_pte),
+    }
 
 
 def check(variant: str, report: dict[str, Any]) -> list[str]:
@@ -81,8 +97,10 @@ def check(variant: str, report: dict[str, Any]) -> list[str]:
         for method, outs in report["methods"].items():
             for i, o in enumerate(outs):
                 if o.get("max_abs_diff", 0.0) > FP32_ATOL:
-                    failures.append(f"{method} output {i}: max abs diff {o['max_abs_diff']:.2e} "
-                                    f"> {FP32_ATOL:.0e}")
+                    failures.append(
+                        f"{method} output {i}: max abs diff {o['max_abs_diff']:.2e} "
+                        f"> {FP32_ATOL:.0e}"
+                    )
         if report["pipeline"]["layer_token_agreement"][0] < 0.99:
             failures.append("fp32 layer-1 token agreement below 0.99")
     if report["pipeline"]["decoder_snr_db_same_tokens"] < 30.0:

@@ -53,10 +53,12 @@ class TextAndDurations(nn.Module):
         self.extractor = m.duration_extractor
         self.predictor = m.duration_predictor
 
-    def forward(self, phonemes: Tensor, prompt: Tensor, length_scale: Tensor
-                ) -> tuple[Tensor, Tensor]:
-        return text_and_durations(self.text_encoder, self.extractor, self.predictor, phonemes,
-                                  prompt, length_scale)
+    def forward(
+        self, phonemes: Tensor, prompt: Tensor, length_scale: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        return text_and_durations(
+            self.text_encoder, self.extractor, self.predictor, phonemes, prompt, length_scale
+        )
 
 
 class SmdStep(nn.Module):
@@ -64,10 +66,20 @@ class SmdStep(nn.Module):
         super().__init__()
         self.smd = m.smd
 
-    def forward(self, tokens: Tensor, layer: Tensor, text: Tensor, index: Tensor, memory: Tensor,
-                noise: Tensor, temperature: Tensor, n_masked_after: Tensor) -> Tensor:
-        return smd_step(self.smd, tokens, layer, text, index, memory, noise, temperature,
-                        n_masked_after)
+    def forward(
+        self,
+        tokens: Tensor,
+        layer: Tensor,
+        text: Tensor,
+        index: Tensor,
+        memory: Tensor,
+        noise: Tensor,
+        temperature: Tensor,
+        n_masked_after: Tensor,
+    ) -> Tensor:
+        return smd_step(
+            self.smd, tokens, layer, text, index, memory, noise, temperature, n_masked_after
+        )
 
 
 class DecodeChunk(nn.Module):
@@ -123,35 +135,92 @@ def program_specs(model: MobileSpeech) -> list[ProgramSpec]:
     memory = torch.randn(1, p, d, generator=gen)
     w = decode_window_frames(cfg)
     return [
-        ProgramSpec("prompt.pte", [
-            MethodSpec("encode", PromptEncode(model),
-                       (torch.randn(1, 1, prompt_window_samples(cfg), generator=gen) * 0.1,),
-                       ("wav",), ("tokens",), None, quantize=False),
-            MethodSpec("memory", PromptMemory(model), (prompt,), ("prompt",), ("memory",),
-                       ({2: p_dim},), quantize=True),
-        ], {"P": bounds["P"]}),
-        ProgramSpec("text.pte", [
-            MethodSpec("text_and_durations", TextAndDurations(model),
-                       (torch.randint(4, 60, (1, ln), generator=gen), prompt, torch.tensor([1.0])),
-                       ("phonemes", "prompt", "length_scale"), ("text", "frames"),
-                       ({1: l_dim}, {2: p_dim}, None), quantize=True),
-        ], {"L": bounds["L"], "P": bounds["P"]}),
-        ProgramSpec("smd.pte", [
-            MethodSpec("step", SmdStep(model),
-                       (torch.full((1, n, t), v), torch.tensor([0]), text,
-                        torch.randint(0, ln, (1, t), generator=gen), memory,
-                        torch.rand(1, t, v + 1, generator=gen), torch.tensor([1.0]),
-                        torch.tensor([t // 2])),
-                       ("tokens", "layer", "text", "index", "memory", "noise", "temperature",
-                        "n_masked_after"), ("tokens",),
-                       ({2: t_dim}, None, {1: l_dim}, {1: t_dim}, {1: p_dim}, {1: t_dim}, None,
-                        None), quantize=True),
-        ], bounds),
-        ProgramSpec("decoder.pte", [
-            MethodSpec("decode", DecodeChunk(model),
-                       (torch.randint(0, v, (1, n, w), generator=gen), torch.ones(1, w)),
-                       ("tokens", "keep"), ("wav",), None, quantize=False),
-        ]),
+        ProgramSpec(
+            "prompt.pte",
+            [
+                MethodSpec(
+                    "encode",
+                    PromptEncode(model),
+                    (torch.randn(1, 1, prompt_window_samples(cfg), generator=gen) * 0.1,),
+                    ("wav",),
+                    ("tokens",),
+                    None,
+                    quantize=False,
+                ),
+                MethodSpec(
+                    "memory",
+                    PromptMemory(model),
+                    (prompt,),
+                    ("prompt",),
+                    ("memory",),
+                    ({2: p_dim},),
+                    quantize=True,
+                ),
+            ],
+            {"P": bounds["P"]},
+        ),
+        ProgramSpec(
+            "text.pte",
+            [
+                MethodSpec(
+                    "text_and_durations",
+                    TextAndDurations(model),
+                    (torch.randint(4, 60, (1, ln), generator=gen), prompt, torch.tensor([1.0])),
+                    ("phonemes", "prompt", "length_scale"),
+                    ("text", "frames"),
+                    ({1: l_dim}, {2: p_dim}, None),
+                    quantize=True,
+                ),
+            ],
+            {"L": bounds["L"], "P": bounds["P"]},
+        ),
+        ProgramSpec(
+            "smd.pte",
+            [
+                MethodSpec(
+                    "step",
+                    SmdStep(model),
+                    (
+                        torch.full((1, n, t), v),
+                        torch.tensor([0]),
+                        text,
+                        torch.randint(0, ln, (1, t), generator=gen),
+                        memory,
+                        torch.rand(1, t, v + 1, generator=gen),
+                        torch.tensor([1.0]),
+                        torch.tensor([t // 2]),
+                    ),
+                    (
+                        "tokens",
+                        "layer",
+                        "text",
+                        "index",
+                        "memory",
+                        "noise",
+                        "temperature",
+                        "n_masked_after",
+                    ),
+                    ("tokens",),
+                    ({2: t_dim}, None, {1: l_dim}, {1: t_dim}, {1: p_dim}, {1: t_dim}, None, None),
+                    quantize=True,
+                ),
+            ],
+            bounds,
+        ),
+        ProgramSpec(
+            "decoder.pte",
+            [
+                MethodSpec(
+                    "decode",
+                    DecodeChunk(model),
+                    (torch.randint(0, v, (1, n, w), generator=gen), torch.ones(1, w)),
+                    ("tokens", "keep"),
+                    ("wav",),
+                    None,
+                    quantize=False,
+                ),
+            ],
+        ),
     ]
 
 

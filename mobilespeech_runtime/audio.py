@@ -31,13 +31,13 @@ class Prompt:
 
 def read_audio(path: str | Path | bytes) -> tuple[np.ndarray, int]:
     """Read any file soundfile understands -> (float32 [frames, channels], rate)."""
+    if not isinstance(path, bytes) and not Path(path).is_file():
+        raise InvalidAudioError(f"prompt file not found: {path}")
     try:
         src = io.BytesIO(path) if isinstance(path, bytes) else str(path)
         data, sr = sf.read(src, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError) as e:
         raise InvalidAudioError(f"cannot read audio from {path!r:.80}: {e}") from e
-    except FileNotFoundError as e:
-        raise InvalidAudioError(f"prompt file not found: {path}") from e
     return data, int(sr)
 
 
@@ -58,8 +58,9 @@ def resample(x: np.ndarray, src_rate: int, dst_rate: int) -> np.ndarray:
     return soxr.resample(x, src_rate, dst_rate, quality="HQ").astype(np.float32)
 
 
-def condition_prompt(samples: np.ndarray, sample_rate: int, target_rate: int,
-                     cfg: AudioConfig) -> Prompt:
+def condition_prompt(
+    samples: np.ndarray, sample_rate: int, target_rate: int, cfg: AudioConfig
+) -> Prompt:
     """Mono, resampled, validated and length-limited prompt audio."""
     x = to_mono(samples)
     if x.size == 0:
@@ -69,7 +70,8 @@ def condition_prompt(samples: np.ndarray, sample_rate: int, target_rate: int,
     seconds = x.size / float(sample_rate) if sample_rate > 0 else 0.0
     if seconds < cfg.min_prompt_seconds:
         raise InvalidAudioError(
-            f"prompt is {seconds:.2f} s long; at least {cfg.min_prompt_seconds:.1f} s is needed")
+            f"prompt is {seconds:.2f} s long; at least {cfg.min_prompt_seconds:.1f} s is needed"
+        )
     x = resample(x, sample_rate, target_rate)
     peak = float(np.max(np.abs(x)))
     if peak > 1.0:
@@ -80,11 +82,14 @@ def condition_prompt(samples: np.ndarray, sample_rate: int, target_rate: int,
     limit = int(cfg.max_prompt_seconds * target_rate)
     trimmed = x.size > limit
     if trimmed:
-        warnings.warn(f"prompt is {seconds:.1f} s; using its first {cfg.max_prompt_seconds:.0f} s",
-                      stacklevel=2)
+        warnings.warn(
+            f"prompt is {seconds:.1f} s; using its first {cfg.max_prompt_seconds:.0f} s",
+            stacklevel=2,
+        )
         x = x[:limit]
-    return Prompt(samples=np.ascontiguousarray(x, dtype=np.float32), sample_rate=target_rate,
-                  trimmed=trimmed)
+    return Prompt(
+        samples=np.ascontiguousarray(x, dtype=np.float32), sample_rate=target_rate, trimmed=trimmed
+    )
 
 
 def load_prompt(path: str | Path, target_rate: int, cfg: AudioConfig) -> Prompt:

@@ -54,8 +54,10 @@ class Bundle:
             raise BundleError(f"{path}: 'format' is not {FORMAT!r}")
         version = manifest.get("schema_version")
         if version != SCHEMA_VERSION:
-            raise BundleError(f"{path}: schema_version {version!r}; this runtime reads "
-                              f"{SCHEMA_VERSION} (re-export the bundle with this version)")
+            raise BundleError(
+                f"{path}: schema_version {version!r}; this runtime reads "
+                f"{SCHEMA_VERSION} (re-export the bundle with this version)"
+            )
         try:
             config = MobileSpeechConfig.from_dict(manifest["config"])
             symbols = SymbolTable.from_list(manifest["symbols"])
@@ -80,11 +82,14 @@ class Bundle:
                 raise BundleError(f"bundle file missing: {p}")
             size = p.stat().st_size
             if size != meta.get("bytes"):
-                raise BundleError(f"bundle file {name} is {size} bytes, manifest says "
-                                  f"{meta.get('bytes')} (truncated or replaced)")
+                raise BundleError(
+                    f"bundle file {name} is {size} bytes, manifest says "
+                    f"{meta.get('bytes')} (truncated or replaced)"
+                )
             if sha256_file(p) != meta.get("sha256"):
-                raise BundleError(f"bundle file {name} fails its sha256 check (corrupt or "
-                                  "tampered)")
+                raise BundleError(
+                    f"bundle file {name} fails its sha256 check (corrupt or tampered)"
+                )
 
     def program_path(self, name: str) -> Path:
         if name not in self.manifest["programs"]:

@@ -1,8 +1,8 @@
 """The ``mobilespeech`` command: synthesize speech, describe a model, time it.
 
-    mobilespeech synth --text "Hello there." --out hello.wav            # bundled demo voice
-    mobilespeech synth --text "..." --prompt voice.wav --out out.wav --seed 3 --threads 2
-    mobilespeech info
+mobilespeech synth --text "Hello there." --out hello.wav            # bundled demo voice
+mobilespeech synth --text "..." --prompt voice.wav --out out.wav --seed 3 --threads 2
+mobilespeech info
 """
 
 from __future__ import annotations
@@ -45,10 +45,17 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
     src = p.add_mutually_exclusive_group()
     src.add_argument("--bundle", type=Path, help="bundle folder (default: the bundled demo model)")
     src.add_argument("--checkpoint", type=Path, help="training checkpoint (eager PyTorch backend)")
-    src.add_argument("--untrained-tiny", action="store_true",
-                     help="a randomly initialised tiny model: its output is NOISE (for testing)")
-    p.add_argument("--backend", choices=["executorch", "eager"], default="executorch",
-                   help="with --bundle: run the .pte programs (default) or the eager reference")
+    src.add_argument(
+        "--untrained-tiny",
+        action="store_true",
+        help="a randomly initialised tiny model: its output is NOISE (for testing)",
+    )
+    p.add_argument(
+        "--backend",
+        choices=["executorch", "eager"],
+        default="executorch",
+        help="with --bundle: run the .pte programs (default) or the eager reference",
+    )
     p.add_argument("--threads", type=_positive_int, default=None, help="CPU threads")
 
 
@@ -60,16 +67,21 @@ def _load(args: argparse.Namespace):  # noqa: ANN202 - returns a Synthesizer
         from .eager import EagerBackend
         from .model import MobileSpeech
 
-        print("WARNING: --untrained-tiny uses random weights; the output is noise, not speech.",
-              file=sys.stderr)
-        return Synthesizer(EagerBackend(MobileSpeech(tiny_config()), num_threads=args.threads),
-                           args.threads)
+        print(
+            "WARNING: --untrained-tiny uses random weights; the output is noise, not speech.",
+            file=sys.stderr,
+        )
+        return Synthesizer(
+            EagerBackend(MobileSpeech(tiny_config()), num_threads=args.threads), args.threads
+        )
     if args.checkpoint:
         return Synthesizer.from_checkpoint(args.checkpoint, args.threads)
     bundle = args.bundle or default_bundle()
     if not bundle.exists():
-        raise ConfigError(f"no model bundle at {bundle}; pass --bundle, --checkpoint, or build the "
-                          "demo bundle (see README)")
+        raise ConfigError(
+            f"no model bundle at {bundle}; pass --bundle, --checkpoint, or build the "
+            "demo bundle (see README)"
+        )
     return Synthesizer.from_bundle(bundle, args.threads, backend=args.backend)
 
 
@@ -87,8 +99,9 @@ def cmd_synth(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = synth.synthesize(text, args.prompt, seed=args.seed, steps=args.steps,
-                                  length_scale=args.length_scale)
+        result = synth.synthesize(
+            text, args.prompt, seed=args.seed, steps=args.steps, length_scale=args.length_scale
+        )
     elapsed = time.perf_counter() - t0
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
@@ -96,8 +109,10 @@ def cmd_synth(args: argparse.Namespace) -> int:
     t = result.timings
     rtf = elapsed / max(result.seconds, 1e-9)
     print(f"wrote {args.out}: {result.seconds:.2f} s at {result.sample_rate} Hz")
-    print(f"RTF: {elapsed:.3f}/{result.seconds:.3f} = {rtf:.3f} (first audio "
-          f"{(t.first_audio or 0) * 1000:.0f} ms; SMD calls {t.smd_calls})")
+    print(
+        f"RTF: {elapsed:.3f}/{result.seconds:.3f} = {rtf:.3f} (first audio "
+        f"{(t.first_audio or 0) * 1000:.0f} ms; SMD calls {t.smd_calls})"
+    )
     return 0
 
 
@@ -108,8 +123,11 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="mobilespeech", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="mobilespeech",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = ap.add_subparsers(dest="command", required=True)
     s = sub.add_parser("synth", help="text (+ prompt voice) -> wav")
     txt = s.add_mutually_exclusive_group(required=True)

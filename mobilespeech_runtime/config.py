@@ -159,8 +159,12 @@ class MobileSpeechConfig:
             return kls(**kwargs)
 
         parts = {
-            "codec": CodecConfig, "model": ModelConfig, "train": TrainConfig,
-            "schedule": ScheduleConfig, "frontend": FrontendConfig, "audio": AudioConfig,
+            "codec": CodecConfig,
+            "model": ModelConfig,
+            "train": TrainConfig,
+            "schedule": ScheduleConfig,
+            "frontend": FrontendConfig,
+            "audio": AudioConfig,
         }
         kwargs = {k: build(parts[k], v) for k, v in d.items() if k in parts}
         cfg = cls(name=d.get("name", "custom"), **kwargs)
@@ -177,19 +181,38 @@ class MobileSpeechConfig:
             raise ConfigError(f"unknown codec decoder {self.codec.decoder!r}")
         c = self.codec
         if c.decoder == "vocos" and c.decode_context_frames < c.decoder_receptive_frames:
-            raise ConfigError(f"decode_context_frames {c.decode_context_frames} is below the "
-                              f"decoder's receptive field ({c.decoder_receptive_frames} frames)")
+            raise ConfigError(
+                f"decode_context_frames {c.decode_context_frames} is below the "
+                f"decoder's receptive field ({c.decoder_receptive_frames} frames)"
+            )
 
 
 def tiny_config() -> MobileSpeechConfig:
     """For tests: exports in seconds, trains a few steps in well under a second."""
     cfg = MobileSpeechConfig(
         name="tiny",
-        codec=CodecConfig(n_filters=4, dimension=32, n_codebooks=2, codebook_size=64,
-                          vocos_dim=32, vocos_intermediate=64, vocos_layers=1),
-        model=ModelConfig(d_model=32, n_heads=2, ffn_mult=2, text_layers=1, duration_layers=1,
-                          prompt_layers=1, smd_layers=1, conv_kernel=3, max_frames=400,
-                          max_prompt_frames=300, max_phonemes=128),
+        codec=CodecConfig(
+            n_filters=4,
+            dimension=32,
+            n_codebooks=2,
+            codebook_size=64,
+            vocos_dim=32,
+            vocos_intermediate=64,
+            vocos_layers=1,
+        ),
+        model=ModelConfig(
+            d_model=32,
+            n_heads=2,
+            ffn_mult=2,
+            text_layers=1,
+            duration_layers=1,
+            prompt_layers=1,
+            smd_layers=1,
+            conv_kernel=3,
+            max_frames=400,
+            max_prompt_frames=300,
+            max_phonemes=128,
+        ),
         train=TrainConfig(layer_weights=(0.7, 0.3)),
         schedule=ScheduleConfig(steps=(4, 1)),
     )
@@ -208,13 +231,31 @@ def base_config() -> MobileSpeechConfig:
     """For real data (LibriTTS) on GPUs: 24 kHz-class codec sizes, 8 codebooks."""
     cfg = MobileSpeechConfig(
         name="base",
-        codec=CodecConfig(sample_rate=24000, ratios=(8, 5, 4, 2), n_filters=32, dimension=128,
-                          n_codebooks=8, codebook_size=1024, vocos_dim=512,
-                          vocos_intermediate=1536, vocos_layers=8, istft_overlap=4,
-                          decode_context_frames=32),
-        model=ModelConfig(d_model=512, n_heads=8, text_layers=4, duration_layers=2,
-                          prompt_layers=4, smd_layers=12, conv_kernel=15, max_frames=1500,
-                          max_prompt_frames=750, max_phonemes=400),
+        codec=CodecConfig(
+            sample_rate=24000,
+            ratios=(8, 5, 4, 2),
+            n_filters=32,
+            dimension=128,
+            n_codebooks=8,
+            codebook_size=1024,
+            vocos_dim=512,
+            vocos_intermediate=1536,
+            vocos_layers=8,
+            istft_overlap=4,
+            decode_context_frames=32,
+        ),
+        model=ModelConfig(
+            d_model=512,
+            n_heads=8,
+            text_layers=4,
+            duration_layers=2,
+            prompt_layers=4,
+            smd_layers=12,
+            conv_kernel=15,
+            max_frames=1500,
+            max_prompt_frames=750,
+            max_phonemes=400,
+        ),
         train=TrainConfig(layer_weights=(0.4, 0.15, 0.1, 0.1, 0.075, 0.075, 0.05, 0.05)),
         schedule=ScheduleConfig(steps=(16, 4, 2, 1, 1, 1, 1, 1)),
     )

@@ -14,8 +14,12 @@ from .model import MobileSpeech
 class EagerBackend:
     """Runs the same five program calls as the .pte bundle, in PyTorch."""
 
-    def __init__(self, model: MobileSpeech, symbols: SymbolTable = DEFAULT_SYMBOLS,
-                 num_threads: int | None = None) -> None:
+    def __init__(
+        self,
+        model: MobileSpeech,
+        symbols: SymbolTable = DEFAULT_SYMBOLS,
+        num_threads: int | None = None,
+    ) -> None:
         if num_threads:
             torch.set_num_threads(num_threads)
         self.model = model.eval()
@@ -33,8 +37,9 @@ class EagerBackend:
         return self.model.codec.encode(wav)
 
     @torch.no_grad()
-    def text_and_durations(self, phonemes: torch.Tensor, prompt: torch.Tensor,
-                           length_scale: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def text_and_durations(
+        self, phonemes: torch.Tensor, prompt: torch.Tensor, length_scale: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         return self.model.text_and_durations(phonemes, prompt, length_scale)
 
     @torch.no_grad()
@@ -42,11 +47,20 @@ class EagerBackend:
         return self.model.prompt_encoder(prompt)
 
     @torch.no_grad()
-    def smd_step(self, tokens: torch.Tensor, layer: torch.Tensor, text: torch.Tensor,
-                 index: torch.Tensor, memory: torch.Tensor, noise: torch.Tensor,
-                 temperature: torch.Tensor, n_masked_after: torch.Tensor) -> torch.Tensor:
-        return self.model.smd_step(tokens, layer, text, index, memory, noise, temperature,
-                                   n_masked_after)
+    def smd_step(
+        self,
+        tokens: torch.Tensor,
+        layer: torch.Tensor,
+        text: torch.Tensor,
+        index: torch.Tensor,
+        memory: torch.Tensor,
+        noise: torch.Tensor,
+        temperature: torch.Tensor,
+        n_masked_after: torch.Tensor,
+    ) -> torch.Tensor:
+        return self.model.smd_step(
+            tokens, layer, text, index, memory, noise, temperature, n_masked_after
+        )
 
     @torch.no_grad()
     def decode_chunk(self, tokens: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:

@@ -59,20 +59,26 @@ class ExecuTorchBackend:
                 meta = bundle.program_meta(file)["methods"][m]
                 mm = program.metadata(m)
                 if mm.num_inputs() != len(meta["inputs"]):
-                    raise BundleError(f"{path.name}:{m} takes {mm.num_inputs()} inputs, manifest "
-                                      f"says {len(meta['inputs'])}")
+                    raise BundleError(
+                        f"{path.name}:{m} takes {mm.num_inputs()} inputs, manifest "
+                        f"says {len(meta['inputs'])}"
+                    )
                 for i, spec in enumerate(meta["inputs"]):
                     sizes = list(mm.input_tensor_meta(i).sizes())
                     if sizes != spec["max_shape"]:
-                        raise BundleError(f"{path.name}:{m} input {spec['name']} has bound "
-                                          f"{sizes}, manifest says {spec['max_shape']}")
+                        raise BundleError(
+                            f"{path.name}:{m} input {spec['name']} has bound "
+                            f"{sizes}, manifest says {spec['max_shape']}"
+                        )
                 try:
                     self._methods[m] = program.load_method(m)
                 except Exception as e:  # noqa: BLE001
                     raise BundleError(f"ExecuTorch cannot load {path.name}:{m}: {e}") from e
 
     @staticmethod
-    def _check_constants(file: str, program: Any, names: set[str], expected: dict[str, Any]) -> None:
+    def _check_constants(
+        file: str, program: Any, names: set[str], expected: dict[str, Any]
+    ) -> None:
         for key, want in expected.items():
             if key not in names:
                 raise BundleError(f"{file} lacks metadata {key!r}: exported by another version?")
@@ -81,8 +87,10 @@ class ExecuTorchBackend:
             if key == "schema_version" and got != SCHEMA_VERSION:
                 raise BundleError(f"{file} has schema {got}, runtime reads {SCHEMA_VERSION}")
             if got != want:
-                raise BundleError(f"{file} was exported for {key}={got}, the manifest says {want}: "
-                                  "programs from different bundles were mixed")
+                raise BundleError(
+                    f"{file} was exported for {key}={got}, the manifest says {want}: "
+                    "programs from different bundles were mixed"
+                )
 
     def _run(self, name: str, inputs: list[torch.Tensor]) -> list[torch.Tensor]:
         try:
@@ -96,20 +104,31 @@ class ExecuTorchBackend:
     def prompt_memory(self, prompt: torch.Tensor) -> torch.Tensor:
         return self._run("memory", [prompt.contiguous()])[0]
 
-    def text_and_durations(self, phonemes: torch.Tensor, prompt: torch.Tensor,
-                           length_scale: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def text_and_durations(
+        self, phonemes: torch.Tensor, prompt: torch.Tensor, length_scale: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         limit = self.config.model.max_phonemes
         if phonemes.shape[1] > limit:
-            raise InvalidTextError(f"{phonemes.shape[1]} phonemes in one chunk; the model takes "
-                                   f"at most {limit}")
+            raise InvalidTextError(
+                f"{phonemes.shape[1]} phonemes in one chunk; the model takes at most {limit}"
+            )
         text, frames = self._run("text_and_durations", [phonemes, prompt, length_scale.float()])
         return text, frames
 
-    def smd_step(self, tokens: torch.Tensor, layer: torch.Tensor, text: torch.Tensor,
-                 index: torch.Tensor, memory: torch.Tensor, noise: torch.Tensor,
-                 temperature: torch.Tensor, n_masked_after: torch.Tensor) -> torch.Tensor:
-        return self._run("step", [tokens, layer, text, index, memory, noise, temperature,
-                                  n_masked_after])[0]
+    def smd_step(
+        self,
+        tokens: torch.Tensor,
+        layer: torch.Tensor,
+        text: torch.Tensor,
+        index: torch.Tensor,
+        memory: torch.Tensor,
+        noise: torch.Tensor,
+        temperature: torch.Tensor,
+        n_masked_after: torch.Tensor,
+    ) -> torch.Tensor:
+        return self._run(
+            "step", [tokens, layer, text, index, memory, noise, temperature, n_masked_after]
+        )[0]
 
     def decode_chunk(self, tokens: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
         return self._run("decode", [tokens, keep])[0]

@@ -62,8 +62,9 @@ def decode_windows(n_frames: int, chunk: int) -> list[Window]:
     return [Window(s, min(chunk, n_frames - s)) for s in range(0, n_frames, chunk)]
 
 
-def window_tokens(tokens: np.ndarray, win: Window, chunk: int, context: int
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def window_tokens(
+    tokens: np.ndarray, win: Window, chunk: int, context: int
+) -> tuple[np.ndarray, np.ndarray]:
     """tokens [N, T] -> (window [1, N, chunk + 2 context] int64, keep [1, W] float32).
 
     Frames outside the utterance are token 0 with keep 0 (the program zeroes their latent).
@@ -74,6 +75,6 @@ def window_tokens(tokens: np.ndarray, win: Window, chunk: int, context: int
     keep = np.zeros((1, w), dtype=np.float32)
     lo = win.start - context
     a, b = max(lo, 0), min(lo + w, t)
-    out[0, :, a - lo: b - lo] = tokens[:, a:b]
-    keep[0, a - lo: b - lo] = 1.0
+    out[0, :, a - lo : b - lo] = tokens[:, a:b]
+    keep[0, a - lo : b - lo] = 1.0
     return out, keep

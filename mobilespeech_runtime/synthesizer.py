@@ -40,8 +40,9 @@ class Backend(Protocol):
         """[1, 1, S] float -> prompt tokens [1, N, Tp] int64."""
         ...
 
-    def text_and_durations(self, phonemes: torch.Tensor, prompt: torch.Tensor,
-                           length_scale: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def text_and_durations(
+        self, phonemes: torch.Tensor, prompt: torch.Tensor, length_scale: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """[1, L] ids, [1, N, Tp] -> (text states [1, L, D], frames [1, L] int64)."""
         ...
 
@@ -49,10 +50,17 @@ class Backend(Protocol):
         """[1, N, Tp] -> memory [1, Tp, D]."""
         ...
 
-    def smd_step(self, tokens: torch.Tensor, layer: torch.Tensor, text: torch.Tensor,
-                 index: torch.Tensor, memory: torch.Tensor, noise: torch.Tensor,
-                 temperature: torch.Tensor, n_masked_after: torch.Tensor) -> torch.Tensor:
-        ...
+    def smd_step(
+        self,
+        tokens: torch.Tensor,
+        layer: torch.Tensor,
+        text: torch.Tensor,
+        index: torch.Tensor,
+        memory: torch.Tensor,
+        noise: torch.Tensor,
+        temperature: torch.Tensor,
+        n_masked_after: torch.Tensor,
+    ) -> torch.Tensor: ...
 
     def decode_chunk(self, tokens: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
         """[1, N, W], [1, W] -> [1, W * hop]."""
@@ -90,8 +98,9 @@ class SynthesisResult:
 class Synthesizer:
     """Zero-shot TTS over a backend. Not thread-safe: use one per thread."""
 
-    def __init__(self, backend: Backend, num_threads: int | None = None,
-                 default_prompt: Path | None = None) -> None:
+    def __init__(
+        self, backend: Backend, num_threads: int | None = None, default_prompt: Path | None = None
+    ) -> None:
         self.backend = backend
         self.config = backend.config
         self.num_threads = num_threads
@@ -102,17 +111,20 @@ class Synthesizer:
 
     # ---- construction -----------------------------------------------------------------------
     @classmethod
-    def from_checkpoint(cls, path: str | Path, num_threads: int | None = None,
-                        default_prompt: Path | None = None) -> Synthesizer:
+    def from_checkpoint(
+        cls, path: str | Path, num_threads: int | None = None, default_prompt: Path | None = None
+    ) -> Synthesizer:
         """Eager PyTorch backend from a training checkpoint (the reference)."""
         from .eager import EagerBackend
 
-        return cls(EagerBackend.from_checkpoint(Path(path), num_threads), num_threads,
-                   default_prompt)
+        return cls(
+            EagerBackend.from_checkpoint(Path(path), num_threads), num_threads, default_prompt
+        )
 
     @classmethod
-    def from_bundle(cls, path: str | Path, num_threads: int | None = None,
-                    backend: str = "executorch") -> Synthesizer:
+    def from_bundle(
+        cls, path: str | Path, num_threads: int | None = None, backend: str = "executorch"
+    ) -> Synthesizer:
         """A bundle folder: ``executorch`` runs its .pte programs; ``eager`` its checkpoint."""
         from .bundle import Bundle
 
@@ -134,19 +146,29 @@ class Synthesizer:
     def sample_rate(self) -> int:
         return self.config.codec.sample_rate
 
-    def synthesize(self, text: str, prompt: str | Path | np.ndarray | None = None,
-                   prompt_sample_rate: int | None = None, seed: int | None = None,
-                   steps: tuple[int, ...] | None = None, length_scale: float = 1.0
-                   ) -> SynthesisResult:
+    def synthesize(
+        self,
+        text: str,
+        prompt: str | Path | np.ndarray | None = None,
+        prompt_sample_rate: int | None = None,
+        seed: int | None = None,
+        steps: tuple[int, ...] | None = None,
+        length_scale: float = 1.0,
+    ) -> SynthesisResult:
         """Whole utterance as float32 mono at ``sample_rate``."""
         chunks = list(self.stream(text, prompt, prompt_sample_rate, seed, steps, length_scale))
         samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
         return SynthesisResult(samples, self.sample_rate, self.last_timings)
 
-    def stream(self, text: str, prompt: str | Path | np.ndarray | None = None,
-               prompt_sample_rate: int | None = None, seed: int | None = None,
-               steps: tuple[int, ...] | None = None, length_scale: float = 1.0
-               ) -> Iterator[np.ndarray]:
+    def stream(
+        self,
+        text: str,
+        prompt: str | Path | np.ndarray | None = None,
+        prompt_sample_rate: int | None = None,
+        seed: int | None = None,
+        steps: tuple[int, ...] | None = None,
+        length_scale: float = 1.0,
+    ) -> Iterator[np.ndarray]:
         """Yield audio chunks as the codec decoder produces them (one per decoder window)."""
         t_start = time.perf_counter()
         timings = Timings()
@@ -162,8 +184,9 @@ class Synthesizer:
         prompt_tokens, memory = self._prompt(prompt, prompt_sample_rate)
         timings.prompt = time.perf_counter() - t0
         for i, ids in enumerate(sentences):
-            tokens = self._generate(ids, prompt_tokens, memory, seed + i, steps, length_scale,
-                                    timings)
+            tokens = self._generate(
+                ids, prompt_tokens, memory, seed + i, steps, length_scale, timings
+            )
             for chunk in self._decode(tokens, timings):
                 if timings.first_audio is None:
                     timings.first_audio = time.perf_counter() - t_start
@@ -175,12 +198,18 @@ class Synthesizer:
 
     def info(self) -> dict[str, Any]:
         c = self.config
-        return {"backend": type(self.backend).__name__, "model": c.name,
-                "sample_rate": c.codec.sample_rate, "frame_rate": c.codec.frame_rate,
-                "codebooks": c.codec.n_codebooks, "codebook_size": c.codec.codebook_size,
-                "schedule": list(c.schedule.steps), "max_frames": c.model.max_frames,
-                "max_chars": c.frontend.max_chars,
-                "prompt_seconds": [c.audio.min_prompt_seconds, c.audio.max_prompt_seconds]}
+        return {
+            "backend": type(self.backend).__name__,
+            "model": c.name,
+            "sample_rate": c.codec.sample_rate,
+            "frame_rate": c.codec.frame_rate,
+            "codebooks": c.codec.n_codebooks,
+            "codebook_size": c.codec.codebook_size,
+            "schedule": list(c.schedule.steps),
+            "max_frames": c.model.max_frames,
+            "max_chars": c.frontend.max_chars,
+            "prompt_seconds": [c.audio.min_prompt_seconds, c.audio.max_prompt_seconds],
+        }
 
     # ---- internals ----------------------------------------------------------------------------
     def _check_steps(self, steps: tuple[int, ...] | None) -> tuple[int, ...]:
@@ -192,8 +221,9 @@ class Synthesizer:
             raise ConfigError(f"steps must give 1..64 steps for each of the {n} codec layers")
         return steps
 
-    def _prompt(self, prompt: str | Path | np.ndarray | None, rate: int | None
-                ) -> tuple[torch.Tensor, torch.Tensor]:
+    def _prompt(
+        self, prompt: str | Path | np.ndarray | None, rate: int | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         cfg = self.config
         if prompt is None:
             if self.default_prompt is None:
@@ -220,16 +250,27 @@ class Synthesizer:
         self._prompt_cache = (key, cond, tokens, memory)
         return tokens, memory
 
-    def _generate(self, ids: list[int], prompt: torch.Tensor, memory: torch.Tensor, seed: int,
-                  steps: tuple[int, ...], length_scale: float, timings: Timings) -> np.ndarray:
+    def _generate(
+        self,
+        ids: list[int],
+        prompt: torch.Tensor,
+        memory: torch.Tensor,
+        seed: int,
+        steps: tuple[int, ...],
+        length_scale: float,
+        timings: Timings,
+    ) -> np.ndarray:
         cfg = self.config
         t0 = time.perf_counter()
         ph = torch.tensor([ids], dtype=torch.long)
         text, frames = self.backend.text_and_durations(ph, prompt, torch.tensor([length_scale]))
         frames_np, scaled = regulate_durations(frames[0].numpy(), cfg.model.max_frames)
         if scaled:
-            warnings.warn("a sentence was longer than the model's frame limit and was sped up; "
-                          "split long sentences", stacklevel=3)
+            warnings.warn(
+                "a sentence was longer than the model's frame limit and was sped up; "
+                "split long sentences",
+                stacklevel=3,
+            )
         timings.text += time.perf_counter() - t0
         t0 = time.perf_counter()
         index = torch.from_numpy(np.repeat(np.arange(frames_np.size), frames_np)).view(1, -1)
@@ -239,8 +280,15 @@ class Synthesizer:
         for st in plan(t, steps, cfg.schedule.temperature):
             noise = torch.from_numpy(rng.uniform(seed, st.layer, st.step, t * (v + 1)))
             tokens = self.backend.smd_step(
-                tokens, torch.tensor([st.layer]), text, index, memory, noise.view(1, t, v + 1),
-                torch.tensor([st.temperature]), torch.tensor([st.n_masked_after]))
+                tokens,
+                torch.tensor([st.layer]),
+                text,
+                index,
+                memory,
+                noise.view(1, t, v + 1),
+                torch.tensor([st.temperature]),
+                torch.tensor([st.n_masked_after]),
+            )
             timings.smd_calls += 1
         timings.smd += time.perf_counter() - t0
         timings.frames += t
@@ -253,6 +301,6 @@ class Synthesizer:
             t0 = time.perf_counter()
             window, keep = window_tokens(tokens, win, chunk, ctx)
             wav = self.backend.decode_chunk(torch.from_numpy(window), torch.from_numpy(keep))
-            out = wav[0, ctx * hop: (ctx + win.frames) * hop].numpy().astype(np.float32)
+            out = wav[0, ctx * hop : (ctx + win.frames) * hop].numpy().astype(np.float32)
             timings.decoder += time.perf_counter() - t0
             yield np.clip(out, -1.0, 1.0)

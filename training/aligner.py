@@ -17,16 +17,26 @@ from torch import Tensor, nn
 class Aligner(nn.Module):
     """Soft alignment log-probabilities [B, T, L] from mel [B, M, T] and phonemes [B, L]."""
 
-    def __init__(self, n_symbols: int, n_mels: int, dim: int = 128, temperature: float = 5e-4) -> None:
+    def __init__(
+        self, n_symbols: int, n_mels: int, dim: int = 128, temperature: float = 5e-4
+    ) -> None:
         super().__init__()
         self.temperature = temperature
         self.embed = nn.Embedding(n_symbols, dim, padding_idx=0)
-        self.key = nn.Sequential(nn.Conv1d(dim, 2 * dim, 3, padding=1), nn.ReLU(),
-                                 nn.Conv1d(2 * dim, dim, 1))
-        self.query = nn.Sequential(nn.Conv1d(n_mels, 2 * dim, 3, padding=1), nn.ReLU(),
-                                   nn.Conv1d(2 * dim, dim, 1), nn.ReLU(), nn.Conv1d(dim, dim, 1))
+        self.key = nn.Sequential(
+            nn.Conv1d(dim, 2 * dim, 3, padding=1), nn.ReLU(), nn.Conv1d(2 * dim, dim, 1)
+        )
+        self.query = nn.Sequential(
+            nn.Conv1d(n_mels, 2 * dim, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv1d(2 * dim, dim, 1),
+            nn.ReLU(),
+            nn.Conv1d(dim, dim, 1),
+        )
 
-    def forward(self, mel: Tensor, phonemes: Tensor, text_keep: Tensor, prior: Tensor | None) -> Tensor:
+    def forward(
+        self, mel: Tensor, phonemes: Tensor, text_keep: Tensor, prior: Tensor | None
+    ) -> Tensor:
         k = self.key(self.embed(phonemes).transpose(1, 2))  # [B, D, L]
         q = self.query(mel)  # [B, D, T]
         dist = (q.unsqueeze(-1) - k.unsqueeze(2)).pow(2).sum(1)  # [B, T, L]
@@ -48,8 +58,9 @@ def beta_binomial_prior(n_text: int, n_frames: int, scale: float = 1.0) -> np.nd
     return out
 
 
-def forward_sum_loss(logp: Tensor, text_lens: Tensor, frame_lens: Tensor, blank_logprob: float = -1.0
-                     ) -> Tensor:
+def forward_sum_loss(
+    logp: Tensor, text_lens: Tensor, frame_lens: Tensor, blank_logprob: float = -1.0
+) -> Tensor:
     """CTC over the soft alignment: every phoneme visited once, in order (RAD-TTS)."""
     logp = F.pad(logp, (1, 0), value=blank_logprob)  # blank = column 0
     total = logp.new_zeros(())
@@ -58,8 +69,9 @@ def forward_sum_loss(logp: Tensor, text_lens: Tensor, frame_lens: Tensor, blank_
         lp = logp[i, :lf, : lt + 1].unsqueeze(1)
         lp = torch.log_softmax(lp, dim=-1)
         target = torch.arange(1, lt + 1).unsqueeze(0)
-        total = total + F.ctc_loss(lp, target, torch.tensor([lf]), torch.tensor([lt]),
-                                   blank=0, zero_infinity=True)
+        total = total + F.ctc_loss(
+            lp, target, torch.tensor([lf]), torch.tensor([lt]), blank=0, zero_infinity=True
+        )
     return total / logp.shape[0]
 
 

@@ -11,8 +11,9 @@ from torch import Tensor
 
 
 @functools.lru_cache(maxsize=16)
-def mel_filterbank(sample_rate: int, n_fft: int, n_mels: int, fmin: float = 0.0,
-                   fmax: float | None = None) -> Tensor:
+def mel_filterbank(
+    sample_rate: int, n_fft: int, n_mels: int, fmin: float = 0.0, fmax: float | None = None
+) -> Tensor:
     """Triangular HTK-style mel filters [n_mels, n_fft // 2 + 1], area-normalised (Slaney)."""
     fmax = fmax or sample_rate / 2
 
@@ -53,8 +54,11 @@ def multiscale_spectral_loss(pred: Tensor, target: Tensor, sample_rate: int) -> 
     for n_fft in (256, 512, 1024, 2048):
         hop = n_fft // 4
         n_mels = min(80, n_fft // 8)
-        loss = loss + F.l1_loss(log_mel(pred, sample_rate, n_fft, hop, n_mels),
-                                log_mel(target, sample_rate, n_fft, hop, n_mels))
-        loss = loss + 0.5 * F.l1_loss(torch.log(stft_mag(pred, n_fft, hop)),
-                                      torch.log(stft_mag(target, n_fft, hop)))
+        loss = loss + F.l1_loss(
+            log_mel(pred, sample_rate, n_fft, hop, n_mels),
+            log_mel(target, sample_rate, n_fft, hop, n_mels),
+        )
+        loss = loss + 0.5 * F.l1_loss(
+            torch.log(stft_mag(pred, n_fft, hop)), torch.log(stft_mag(target, n_fft, hop))
+        )
     return loss / 4

@@ -30,7 +30,9 @@ from .features import multiscale_spectral_loss
 CODEC_CHECKPOINT = "codec.pt"
 
 
-def load_waves(root: Path, split: str, sample_rate: int, limit: int | None = None) -> list[np.ndarray]:
+def load_waves(
+    root: Path, split: str, sample_rate: int, limit: int | None = None
+) -> list[np.ndarray]:
     """All utterances of a split as mono float32 arrays at the codec rate."""
     utts = [u for u in load_any(root) if u.split == split][:limit]
     waves = []
@@ -40,7 +42,9 @@ def load_waves(root: Path, split: str, sample_rate: int, limit: int | None = Non
     return waves
 
 
-def random_crops(waves: list[np.ndarray], batch: int, length: int, rng: np.random.Generator) -> torch.Tensor:
+def random_crops(
+    waves: list[np.ndarray], batch: int, length: int, rng: np.random.Generator
+) -> torch.Tensor:
     out = np.zeros((batch, 1, length), dtype=np.float32)
     for i in range(batch):
         w = waves[rng.integers(len(waves))]
@@ -48,7 +52,7 @@ def random_crops(waves: list[np.ndarray], batch: int, length: int, rng: np.rando
             out[i, 0, : w.size] = w
         else:
             s = rng.integers(0, w.size - length)
-            out[i, 0] = w[s: s + length]
+            out[i, 0] = w[s : s + length]
     return torch.from_numpy(out)
 
 
@@ -58,12 +62,18 @@ def codec_loss(codec: Codec, wav: torch.Tensor, commit_weight: float) -> dict[st
     out = codec.decode_latent(q)[..., : wav.shape[-1]]
     spec = multiscale_spectral_loss(out.squeeze(1), wav.squeeze(1), codec.cfg.sample_rate)
     wave = F.l1_loss(out, wav)
-    return {"loss": spec + 0.1 * wave + commit_weight * commit, "spec": spec.detach(),
-            "wave": wave.detach(), "commit": commit.detach()}
+    return {
+        "loss": spec + 0.1 * wave + commit_weight * commit,
+        "spec": spec.detach(),
+        "wave": wave.detach(),
+        "commit": commit.detach(),
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--corpus", type=Path, required=True)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--preset", default="small")
@@ -71,7 +81,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--segment", type=float, default=1.0, help="seconds per training crop")
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--steps", type=int, default=100000)
-    ap.add_argument("--minutes", type=float, default=0.0, help="stop after this wall time (0 = off)")
+    ap.add_argument(
+        "--minutes", type=float, default=0.0, help="stop after this wall time (0 = off)"
+    )
     ap.add_argument("--commit-weight", type=float, default=1.0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
@@ -92,7 +104,8 @@ def main(argv: list[str] | None = None) -> None:
         step = state["step"]
         print(f"resumed from {ckpt_path} at step {step}")
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / 500) * max(0.1, 1.0 - s / max(args.steps, 1)))
+        opt, lambda s: min(1.0, (s + 1) / 500) * max(0.1, 1.0 - s / max(args.steps, 1))
+    )
     for _ in range(step):
         sched.step()
 
@@ -100,8 +113,10 @@ def main(argv: list[str] | None = None) -> None:
     hop = cfg.codec.hop_length
     length = int(args.segment * sr) // hop * hop
     waves = load_waves(args.corpus, "train", sr)
-    print(f"codec: {sum(p.numel() for p in codec.parameters()):,} parameters; "
-          f"{len(waves)} utterances, {sum(w.size for w in waves) / sr / 3600:.2f} h")
+    print(
+        f"codec: {sum(p.numel() for p in codec.parameters()):,} parameters; "
+        f"{len(waves)} utterances, {sum(w.size for w in waves) / sr / 3600:.2f} h"
+    )
     t0 = time.time()
     bar = tqdm(total=args.steps, initial=step, desc="codec", dynamic_ncols=True)
     codec.train()
@@ -122,13 +137,27 @@ def main(argv: list[str] | None = None) -> None:
             history.append({"step": step, **vals})
         done = args.minutes and (time.time() - t0) > args.minutes * 60
         if step % 500 == 0 or done or step >= args.steps:
-            save_state(ckpt_path, {"config": cfg.to_dict(), "codec": codec.state_dict(),
-                                   "opt": opt.state_dict(), "step": step})
+            save_state(
+                ckpt_path,
+                {
+                    "config": cfg.to_dict(),
+                    "codec": codec.state_dict(),
+                    "opt": opt.state_dict(),
+                    "step": step,
+                },
+            )
         if done:
             break
     bar.close()
-    save_state(ckpt_path, {"config": cfg.to_dict(), "codec": codec.state_dict(),
-                           "opt": opt.state_dict(), "step": step})
+    save_state(
+        ckpt_path,
+        {
+            "config": cfg.to_dict(),
+            "codec": codec.state_dict(),
+            "opt": opt.state_dict(),
+            "step": step,
+        },
+    )
     (args.out / "codec_history.json").write_text(json.dumps(history))
 
     codec.eval()

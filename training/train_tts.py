@@ -2,7 +2,8 @@
 
 Subcommands (run in order; each resumes or reuses what the previous wrote):
 
-    python -m training.train_tts prepare --corpus data/synth --codec runs/codec/codec.pt --out runs/tts
+    python -m training.train_tts prepare --corpus data/synth --codec runs/codec/codec.pt \
+        --out runs/tts
     python -m training.train_tts align   --out runs/tts --minutes 8
     python -m training.train_tts train   --out runs/tts --minutes 60
     torchrun --nproc_per_node=8 -m training.train_tts train --out runs/tts   # many GPUs (DDP)
@@ -80,12 +81,27 @@ def prepare(corpus: Path, codec_ckpt: Path, out: Path, threads: int) -> None:
         with torch.no_grad():
             tokens = codec.encode(x)[0]
             mel = log_mel(x.view(1, -1), sr, 1024, hop, N_MELS)[0, :, : tokens.shape[1]]
-        items.append({"utt_id": u.utt_id, "speaker": u.speaker, "split": u.split, "text": u.text,
-                      "phonemes": torch.tensor(ids, dtype=torch.int16),
-                      "tokens": tokens.to(torch.int16), "mel": mel.to(torch.float16)})
+        items.append(
+            {
+                "utt_id": u.utt_id,
+                "speaker": u.speaker,
+                "split": u.split,
+                "text": u.text,
+                "phonemes": torch.tensor(ids, dtype=torch.int16),
+                "tokens": tokens.to(torch.int16),
+                "mel": mel.to(torch.float16),
+            }
+        )
     out.mkdir(parents=True, exist_ok=True)
-    save_state(out / PREPARED, {"config": cfg.to_dict(), "codec": state["codec"], "items": items,
-                                "symbols": frontend.symbols.to_list()})
+    save_state(
+        out / PREPARED,
+        {
+            "config": cfg.to_dict(),
+            "codec": state["codec"],
+            "items": items,
+            "symbols": frontend.symbols.to_list(),
+        },
+    )
     print(f"prepared {len(items)} utterances ({skipped} skipped) -> {out / PREPARED}")
 
 
@@ -137,21 +153,29 @@ def align(out: Path, minutes: float, batch: int, threads: int, seed: int = 0) ->
     agree = []
     with torch.no_grad():
         for k in tqdm(range(0, len(items), 32), desc="durations"):
-            chunk = items[k: k + 32]
+            chunk = items[k : k + 32]
             ph, mel, prior, lt, lf, keep = _align_batch(chunk)
             logp = aligner(mel, ph, keep, prior)
             for i, it in enumerate(chunk):
                 lp = logp[i, : int(lf[i]), : int(lt[i])].numpy()
                 it["durations"] = torch.from_numpy(monotonic_alignment(lp)).to(torch.int16)
-                agree.append(float((lp.argmax(1) == np.repeat(np.arange(lp.shape[1]),
-                                                             it["durations"].numpy())).mean()))
+                agree.append(
+                    float(
+                        (
+                            lp.argmax(1)
+                            == np.repeat(np.arange(lp.shape[1]), it["durations"].numpy())
+                        ).mean()
+                    )
+                )
     save_state(out / ALIGNER, {"aligner": aligner.state_dict(), "steps": step})
     save_state(out / PREPARED, data)
     print(f"aligner: {step} steps; soft/hard agreement {np.mean(agree):.3f}; durations written")
 
 
 # ---- train --------------------------------------------------------------------------------
-def make_batches(items: list[dict[str, Any]], max_frames: int, rng: random.Random) -> list[list[int]]:
+def make_batches(
+    items: list[dict[str, Any]], max_frames: int, rng: random.Random
+) -> list[list[int]]:
     """Length-bucketed batches of at most ``max_frames`` padded frames."""
     order = sorted(range(len(items)), key=lambda i: int(items[i]["tokens"].shape[1]))
     batches, cur, longest = [], [], 0
@@ -198,18 +222,24 @@ class LossModule(nn.Module):
 
 
 def _to(batch: Batch, device: torch.device) -> Batch:
-    return Batch(*(getattr(batch, f).to(device) for f in
-                   ("phonemes", "phoneme_lens", "durations", "tokens", "token_lens")))
+    return Batch(
+        *(
+            getattr(batch, f).to(device)
+            for f in ("phonemes", "phoneme_lens", "durations", "tokens", "token_lens")
+        )
+    )
 
 
 @torch.no_grad()
-def validate(model: MobileSpeech, items: list[dict[str, Any]], device: torch.device) -> dict[str, float]:
+def validate(
+    model: MobileSpeech, items: list[dict[str, Any]], device: torch.device
+) -> dict[str, float]:
     model.eval()
     gen = torch.Generator().manual_seed(1234)
     sums: dict[str, float] = {}
     n = 0
     for k in range(0, len(items), 16):
-        out = model.loss(_to(collate(items[k: k + 16]), device), gen)
+        out = model.loss(_to(collate(items[k : k + 16]), device), gen)
         for key, v in out.items():
             sums[key] = sums.get(key, 0.0) + float(v)
         n += 1
@@ -217,8 +247,9 @@ def validate(model: MobileSpeech, items: list[dict[str, Any]], device: torch.dev
     return {k: round(v / max(n, 1), 4) for k, v in sums.items()}
 
 
-def train(out: Path, minutes: float, steps: int, max_frames: int, lr: float, threads: int,
-          seed: int = 0) -> None:
+def train(
+    out: Path, minutes: float, steps: int, max_frames: int, lr: float, threads: int, seed: int = 0
+) -> None:
     rt = setup(threads)
     data = load_state(out / PREPARED)
     if data is None or "durations" not in data["items"][0]:
@@ -241,7 +272,9 @@ def train(out: Path, minutes: float, steps: int, max_frames: int, lr: float, thr
     warmup = 1000
 
     def lr_at(s: int) -> float:
-        return min(1.0, (s + 1) / warmup) * max(0.05, 0.5 * (1 + math.cos(math.pi * min(s / steps, 1.0))))
+        return min(1.0, (s + 1) / warmup) * max(
+            0.05, 0.5 * (1 + math.cos(math.pi * min(s / steps, 1.0)))
+        )
 
     wrapped: nn.Module = LossModule(model)
     if rt.world > 1:
@@ -252,14 +285,16 @@ def train(out: Path, minutes: float, steps: int, max_frames: int, lr: float, thr
     rng = random.Random(seed + step)
     gen = torch.Generator().manual_seed(seed * 1000 + rt.rank + step)
     if rt.main:
-        print(f"tts: {sum(p.numel() for p in model.tts_parameters()):,} trainable parameters, "
-              f"{len(train_items)} train / {len(valid_items)} valid utterances, world {rt.world}")
+        print(
+            f"tts: {sum(p.numel() for p in model.tts_parameters()):,} trainable parameters, "
+            f"{len(train_items)} train / {len(valid_items)} valid utterances, world {rt.world}"
+        )
     t0 = time.time()
     bar = tqdm(total=steps, initial=step, desc="tts", disable=not rt.main, dynamic_ncols=True)
     model.train()
     stop = False
     while not stop:
-        batches = make_batches(train_items, max_frames, rng)[rt.rank:: rt.world]
+        batches = make_batches(train_items, max_frames, rng)[rt.rank :: rt.world]
         for idx in batches:
             for g in opt.param_groups:
                 g["lr"] = lr * lr_at(step)
@@ -279,26 +314,41 @@ def train(out: Path, minutes: float, steps: int, max_frames: int, lr: float, thr
             stop = bool(flag.item() > 0)
             if rt.main and (step % 500 == 0 or stop):
                 val = validate(model, valid_items, rt.device)
-                history.append({"step": step, "minutes": round((time.time() - t0) / 60, 2),
-                                "train": {k: round(float(v), 4) for k, v in out_d.items()},
-                                "valid": val})
+                history.append(
+                    {
+                        "step": step,
+                        "minutes": round((time.time() - t0) / 60, 2),
+                        "train": {k: round(float(v), 4) for k, v in out_d.items()},
+                        "valid": val,
+                    }
+                )
                 bar.write(f"step {step}: valid {val}")
-                save_state(out / STATE, {"model": model.state_dict(), "opt": opt.state_dict(),
-                                         "step": step, "history": history})
+                save_state(
+                    out / STATE,
+                    {
+                        "model": model.state_dict(),
+                        "opt": opt.state_dict(),
+                        "step": step,
+                        "history": history,
+                    },
+                )
             if stop:
                 break
     bar.close()
     if rt.main:
         model.eval()
-        model.save(out / MODEL, extra={"steps": step, "history": history,
-                                       "symbols": data["symbols"]})
+        model.save(
+            out / MODEL, extra={"steps": step, "history": history, "symbols": data["symbols"]}
+        )
         (out / "tts_history.json").write_text(json.dumps(history, indent=1))
         print(f"tts training stopped at step {step}; wrote {out / MODEL}")
     teardown(rt)
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("prepare")
     p.add_argument("--corpus", type=Path, required=True)

@@ -64,7 +64,9 @@ class ISTFTHead(nn.Module):
         scale[0] = 1.0
         scale[-1] = 1.0
         ang = 2 * math.pi * k * n / n_fft
-        window = 0.5 - 0.5 * torch.cos(2 * math.pi * torch.arange(n_fft, dtype=torch.float64) / n_fft)
+        window = 0.5 - 0.5 * torch.cos(
+            2 * math.pi * torch.arange(n_fft, dtype=torch.float64) / n_fft
+        )
         norm = window / (n_fft * overlap / 2)
         basis = torch.cat([scale * torch.cos(ang) * norm, -scale * torch.sin(ang) * norm], dim=0)
         self.register_buffer("basis", basis.float(), persistent=False)  # [2*bins, n_fft]
@@ -84,7 +86,7 @@ class ISTFTHead(nn.Module):
             out = out + F.pad(frames[:, :, i, :], (0, 0, i, o - 1 - i))
         out = out.contiguous().view(b, 1, -1)  # [(T + o - 1) * hop]
         trim = (o - 1) * self.hop // 2
-        return out[:, :, trim: out.shape[-1] - ((o - 1) * self.hop - trim)]
+        return out[:, :, trim : out.shape[-1] - ((o - 1) * self.hop - trim)]
 
 
 class VocosDecoder(nn.Module):
@@ -92,12 +94,14 @@ class VocosDecoder(nn.Module):
 
     def __init__(self, cfg: CodecConfig) -> None:
         super().__init__()
-        self.embed = nn.Conv1d(cfg.dimension, cfg.vocos_dim, cfg.vocos_kernel,
-                               padding=cfg.vocos_kernel // 2)
+        self.embed = nn.Conv1d(
+            cfg.dimension, cfg.vocos_dim, cfg.vocos_kernel, padding=cfg.vocos_kernel // 2
+        )
         self.norm = LayerNorm(cfg.vocos_dim)
         self.blocks = nn.ModuleList(
             ConvNeXtBlock(cfg.vocos_dim, cfg.vocos_intermediate, cfg.vocos_kernel)
-            for _ in range(cfg.vocos_layers))
+            for _ in range(cfg.vocos_layers)
+        )
         self.final_norm = LayerNorm(cfg.vocos_dim)
         self.head = ISTFTHead(cfg.vocos_dim, cfg.hop_length, cfg.istft_overlap)
 
@@ -133,19 +137,38 @@ class Codec(nn.Module):
         from encodec import quantization as qt
 
         self.cfg = cfg
-        common = dict(channels=cfg.channels, dimension=cfg.dimension, n_filters=cfg.n_filters,
-                      ratios=list(cfg.ratios), norm=cfg.norm, causal=cfg.causal,
-                      pad_mode=cfg.pad_mode)
+        common = dict(
+            channels=cfg.channels,
+            dimension=cfg.dimension,
+            n_filters=cfg.n_filters,
+            ratios=list(cfg.ratios),
+            norm=cfg.norm,
+            causal=cfg.causal,
+            pad_mode=cfg.pad_mode,
+        )
         encoder = m.SEANetEncoder(lstm=cfg.encoder_lstm, **common)
         if cfg.decoder == "vocos":
             decoder: nn.Module = VocosDecoder(cfg)
         else:
             decoder = m.SEANetDecoder(lstm=cfg.encoder_lstm, **common)
-        quantizer = qt.ResidualVectorQuantizer(dimension=cfg.dimension, n_q=cfg.n_codebooks,
-                                               bins=cfg.codebook_size)
+        quantizer = qt.ResidualVectorQuantizer(
+            dimension=cfg.dimension, n_q=cfg.n_codebooks, bins=cfg.codebook_size
+        )
+        for layer in quantizer.vq.layers:
+            # EnCodec starts k-means-initialised codebooks at zero until the first training
+            # batch; random vectors instead give an untrained model distinct codes (tests, the
+            # untrained CLI mode). The first training batch still runs k-means over them.
+            layer._codebook.embed.normal_()
+            layer._codebook.embed_avg.copy_(layer._codebook.embed)
         bw = cfg.n_codebooks * math.log2(cfg.codebook_size) * cfg.frame_rate / 1000.0
-        self.model = encodec.EncodecModel(encoder, decoder, quantizer, target_bandwidths=[bw],
-                                          sample_rate=cfg.sample_rate, channels=cfg.channels)
+        self.model = encodec.EncodecModel(
+            encoder,
+            decoder,
+            quantizer,
+            target_bandwidths=[bw],
+            sample_rate=cfg.sample_rate,
+            channels=cfg.channels,
+        )
 
     @classmethod
     def official_24khz(cls, checkpoint: Path, n_codebooks: int = 8) -> Codec:
@@ -156,10 +179,20 @@ class Codec(nn.Module):
         digest = _sha256(checkpoint)
         if not digest.startswith(OFFICIAL_24KHZ_SHA256_PREFIX):
             raise ConfigError(f"{checkpoint} is not encodec_24khz-d7cc33bc.th (sha256 {digest})")
-        cfg = CodecConfig(sample_rate=24000, ratios=(8, 5, 4, 2), n_filters=32, dimension=128,
-                          encoder_lstm=2, pad_mode="reflect", causal=True, decoder="encodec",
-                          n_codebooks=32, codebook_size=1024, official_checkpoint=str(checkpoint),
-                          official_sha256=digest)
+        cfg = CodecConfig(
+            sample_rate=24000,
+            ratios=(8, 5, 4, 2),
+            n_filters=32,
+            dimension=128,
+            encoder_lstm=2,
+            pad_mode="reflect",
+            causal=True,
+            decoder="encodec",
+            n_codebooks=32,
+            codebook_size=1024,
+            official_checkpoint=str(checkpoint),
+            official_sha256=digest,
+        )
         codec = cls(cfg)
         codec.model.load_state_dict(torch.load(checkpoint, map_location="cpu"))
         codec.use_codebooks(n_codebooks)

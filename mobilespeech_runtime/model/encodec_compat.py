@@ -18,7 +18,9 @@ def _standin() -> types.ModuleType:
     mod = types.ModuleType("torchaudio")
 
     def _unavailable(*_args: object, **_kwargs: object) -> None:
-        raise RuntimeError("torchaudio is not installed; MobileSpeech uses soundfile/soxr for audio")
+        raise RuntimeError(
+            "torchaudio is not installed; MobileSpeech uses soundfile/soxr for audio"
+        )
 
     mod.load = _unavailable  # type: ignore[attr-defined]
     mod.save = _unavailable  # type: ignore[attr-defined]

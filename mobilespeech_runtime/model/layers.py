@@ -57,7 +57,9 @@ class Attention(nn.Module):
         x = x.contiguous().view(b, -1, self.heads, self.head_dim).transpose(1, 2)
         return x.contiguous().view(b * self.heads, -1, self.head_dim)
 
-    def forward(self, x: Tensor, memory: Tensor | None = None, bias: Tensor | None = None) -> Tensor:
+    def forward(
+        self, x: Tensor, memory: Tensor | None = None, bias: Tensor | None = None
+    ) -> Tensor:
         """x [B,T,D]; memory [B,S,D]; bias additive [B*heads,1,S] (0 or NEG_INF) or None."""
         b = x.shape[0]
         src = x if memory is None else memory
@@ -110,8 +112,9 @@ class ConvModule(nn.Module):
 class Block(nn.Module):
     """Conformer block (macaron FFNs, self-attn, conv, optional cross-attn to a memory)."""
 
-    def __init__(self, dim: int, heads: int, ffn_mult: int, kernel: int, dropout: float,
-                 cross: bool = False) -> None:
+    def __init__(
+        self, dim: int, heads: int, ffn_mult: int, kernel: int, dropout: float, cross: bool = False
+    ) -> None:
         super().__init__()
         self.ff1_norm, self.ff1 = LayerNorm(dim), FeedForward(dim, ffn_mult, dropout)
         self.attn_norm, self.attn = LayerNorm(dim), Attention(dim, heads, dropout)
@@ -122,8 +125,14 @@ class Block(nn.Module):
         self.out_norm = LayerNorm(dim)
         self.drop = nn.Dropout(dropout)
 
-    def forward(self, x: Tensor, bias: Tensor | None = None, keep: Tensor | None = None,
-                memory: Tensor | None = None, memory_bias: Tensor | None = None) -> Tensor:
+    def forward(
+        self,
+        x: Tensor,
+        bias: Tensor | None = None,
+        keep: Tensor | None = None,
+        memory: Tensor | None = None,
+        memory_bias: Tensor | None = None,
+    ) -> Tensor:
         x = x + 0.5 * self.drop(self.ff1(self.ff1_norm(x)))
         x = x + self.drop(self.attn(self.attn_norm(x), bias=bias))
         x = x + self.conv(self.conv_norm(x), keep)
@@ -163,15 +172,29 @@ def lengths_to_keep(lengths: Tensor, max_len: int) -> Tensor:
 class Stack(nn.Module):
     """A stack of Blocks with shared masking conventions."""
 
-    def __init__(self, n: int, dim: int, heads: int, ffn_mult: int, kernel: int, dropout: float,
-                 cross: bool = False) -> None:
+    def __init__(
+        self,
+        n: int,
+        dim: int,
+        heads: int,
+        ffn_mult: int,
+        kernel: int,
+        dropout: float,
+        cross: bool = False,
+    ) -> None:
         super().__init__()
         self.heads = heads
         self.blocks = nn.ModuleList(
-            Block(dim, heads, ffn_mult, kernel, dropout, cross) for _ in range(n))
+            Block(dim, heads, ffn_mult, kernel, dropout, cross) for _ in range(n)
+        )
 
-    def forward(self, x: Tensor, keep: Tensor | None = None, memory: Tensor | None = None,
-                memory_keep: Tensor | None = None) -> Tensor:
+    def forward(
+        self,
+        x: Tensor,
+        keep: Tensor | None = None,
+        memory: Tensor | None = None,
+        memory_keep: Tensor | None = None,
+    ) -> Tensor:
         bias = padding_bias(keep, self.heads) if keep is not None else None
         keep3 = keep.float().unsqueeze(-1) if keep is not None else None
         mbias = padding_bias(memory_keep, self.heads) if memory_keep is not None else None

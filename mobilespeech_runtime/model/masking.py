@@ -34,15 +34,21 @@ def mask_count(ratio: float, length: int) -> int:
     return min(length, max(1, math.ceil(ratio * length)))
 
 
-def build_masks(tokens: Tensor, lengths: Tensor, layers: Tensor, alpha: float, mask_id: int,
-                gen: torch.Generator) -> MaskedTargets:
+def build_masks(
+    tokens: Tensor,
+    lengths: Tensor,
+    layers: Tensor,
+    alpha: float,
+    mask_id: int,
+    gen: torch.Generator,
+) -> MaskedTargets:
     """Apply the three mask cases per sample; padding frames are masked and never scored."""
     b, n, t = tokens.shape
     inputs = tokens.clone()
     loss_mask = torch.zeros(b, t, dtype=torch.bool)
     for i in range(b):
         j, length = int(layers[i]), int(lengths[i])
-        inputs[i, j + 1:, :] = mask_id
+        inputs[i, j + 1 :, :] = mask_id
         inputs[i, :, length:] = mask_id
         fully = j == 0 and float(torch.rand((), generator=gen)) >= alpha
         if fully:

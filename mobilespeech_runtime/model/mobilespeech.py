@@ -19,7 +19,13 @@ from .layers import lengths_to_keep
 from .masking import build_masks, masked_cross_entropy, sample_layers
 from .schedule import unmask_step
 from .smd import PromptEncoder, SpeechMaskDecoder
-from .text import DurationExtractor, DurationPredictor, TextEncoder, durations_from_log, length_regulate
+from .text import (
+    DurationExtractor,
+    DurationPredictor,
+    TextEncoder,
+    durations_from_log,
+    length_regulate,
+)
 
 CHECKPOINT_FORMAT = 1
 
@@ -35,17 +41,31 @@ class Batch:
     token_lens: Tensor  # [B]
 
 
-def text_and_durations(text_encoder: TextEncoder, extractor: DurationExtractor,
-                       predictor: DurationPredictor, phonemes: Tensor, prompt: Tensor,
-                       length_scale: Tensor) -> tuple[Tensor, Tensor]:
+def text_and_durations(
+    text_encoder: TextEncoder,
+    extractor: DurationExtractor,
+    predictor: DurationPredictor,
+    phonemes: Tensor,
+    prompt: Tensor,
+    length_scale: Tensor,
+) -> tuple[Tensor, Tensor]:
     """phonemes [1, L], prompt tokens [1, N, Tp] -> (text states [1, L, D], frames [1, L])."""
     text = text_encoder(phonemes)
     log_dur = predictor(extractor(prompt), text)
     return text, durations_from_log(log_dur, length_scale)
 
 
-def smd_step(smd: SpeechMaskDecoder, tokens: Tensor, layer: Tensor, text: Tensor, index: Tensor,
-             memory: Tensor, noise: Tensor, temperature: Tensor, n_masked_after: Tensor) -> Tensor:
+def smd_step(
+    smd: SpeechMaskDecoder,
+    tokens: Tensor,
+    layer: Tensor,
+    text: Tensor,
+    index: Tensor,
+    memory: Tensor,
+    noise: Tensor,
+    temperature: Tensor,
+    n_masked_after: Tensor,
+) -> Tensor:
     """One schedule step: tokens [1, N, T] -> tokens with layer ``layer`` partly filled."""
     frames = length_regulate(text, index)
     logits = smd(tokens, frames, layer, memory)
@@ -88,15 +108,32 @@ class MobileSpeech(nn.Module):
 
     # ---- the pieces export traces (each delegates to a function of the submodules it needs,
     # so an exported program holds only its own weights) -----------------------------------
-    def text_and_durations(self, phonemes: Tensor, prompt: Tensor, length_scale: Tensor
-                           ) -> tuple[Tensor, Tensor]:
-        return text_and_durations(self.text_encoder, self.duration_extractor,
-                                  self.duration_predictor, phonemes, prompt, length_scale)
+    def text_and_durations(
+        self, phonemes: Tensor, prompt: Tensor, length_scale: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        return text_and_durations(
+            self.text_encoder,
+            self.duration_extractor,
+            self.duration_predictor,
+            phonemes,
+            prompt,
+            length_scale,
+        )
 
-    def smd_step(self, tokens: Tensor, layer: Tensor, text: Tensor, index: Tensor, memory: Tensor,
-                 noise: Tensor, temperature: Tensor, n_masked_after: Tensor) -> Tensor:
-        return smd_step(self.smd, tokens, layer, text, index, memory, noise, temperature,
-                        n_masked_after)
+    def smd_step(
+        self,
+        tokens: Tensor,
+        layer: Tensor,
+        text: Tensor,
+        index: Tensor,
+        memory: Tensor,
+        noise: Tensor,
+        temperature: Tensor,
+        n_masked_after: Tensor,
+    ) -> Tensor:
+        return smd_step(
+            self.smd, tokens, layer, text, index, memory, noise, temperature, n_masked_after
+        )
 
     def decode_chunk(self, tokens: Tensor, keep: Tensor) -> Tensor:
         return decode_chunk(self.codec, tokens, keep)
@@ -110,7 +147,9 @@ class MobileSpeech(nn.Module):
         text_keep = lengths_to_keep(batch.phoneme_lens, batch.phonemes.shape[1])
         text = self.text_encoder(batch.phonemes, text_keep)
 
-        frac = tc.prompt_min_frac + torch.rand(b, generator=gen) * (tc.prompt_max_frac - tc.prompt_min_frac)
+        frac = tc.prompt_min_frac + torch.rand(b, generator=gen) * (
+            tc.prompt_max_frac - tc.prompt_min_frac
+        )
         p_lens = torch.clamp((batch.token_lens.float() * frac).long(), min=1)
         t_lens = batch.token_lens - p_lens
         n = batch.tokens.shape[1]
@@ -120,9 +159,11 @@ class MobileSpeech(nn.Module):
         for i in range(b):
             pl, tl = int(p_lens[i]), int(t_lens[i])
             prompt[i, :, :pl] = batch.tokens[i, :, :pl]
-            target[i, :, :tl] = batch.tokens[i, :, pl:pl + tl]
-            full = torch.repeat_interleave(torch.arange(batch.phonemes.shape[1]), batch.durations[i])
-            index[i, :tl] = full[pl:pl + tl]
+            target[i, :, :tl] = batch.tokens[i, :, pl : pl + tl]
+            full = torch.repeat_interleave(
+                torch.arange(batch.phonemes.shape[1]), batch.durations[i]
+            )
+            index[i, :tl] = full[pl : pl + tl]
         p_keep = lengths_to_keep(p_lens, prompt.shape[2])
         t_keep = lengths_to_keep(t_lens, target.shape[2])
 
@@ -138,15 +179,27 @@ class MobileSpeech(nn.Module):
         logits = self.smd(m.inputs, frames, m.layer, memory, t_keep, p_keep)
         smd_loss, acc = masked_cross_entropy(logits, target, m)
         total = smd_loss + tc.duration_loss_weight * dur_loss
-        return {"loss": total, "smd": smd_loss.detach(), "dur": dur_loss.detach(), "acc": acc.detach()}
+        return {
+            "loss": total,
+            "smd": smd_loss.detach(),
+            "dur": dur_loss.detach(),
+            "acc": acc.detach(),
+        }
 
     # ---- checkpoints ------------------------------------------------------------------------
     def save(self, path: Path, extra: dict[str, Any] | None = None) -> None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + ".tmp")
-        torch.save({"format": CHECKPOINT_FORMAT, "config": self.cfg.to_dict(),
-                    "state_dict": self.state_dict(), "extra": extra or {}}, tmp)
+        torch.save(
+            {
+                "format": CHECKPOINT_FORMAT,
+                "config": self.cfg.to_dict(),
+                "state_dict": self.state_dict(),
+                "extra": extra or {},
+            },
+            tmp,
+        )
         tmp.replace(path)
 
     @classmethod
@@ -159,7 +212,9 @@ class MobileSpeech(nn.Module):
         except Exception as e:  # noqa: BLE001 - any unpickling failure is a corrupt file
             raise BundleError(f"cannot read checkpoint {path}: {e}") from e
         if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
-            raise BundleError(f"{path} is not a MobileSpeech checkpoint (format {CHECKPOINT_FORMAT})")
+            raise BundleError(
+                f"{path} is not a MobileSpeech checkpoint (format {CHECKPOINT_FORMAT})"
+            )
         model = cls(MobileSpeechConfig.from_dict(ckpt["config"]))
         model.load_state_dict(ckpt["state_dict"])
         model.eval()

@@ -19,8 +19,14 @@ def gumbel(uniform: Tensor) -> Tensor:
     return -torch.log(-torch.log(u))
 
 
-def unmask_step(logits: Tensor, current: Tensor, noise: Tensor, temperature: Tensor,
-                n_masked_after: Tensor, mask_id: int) -> Tensor:
+def unmask_step(
+    logits: Tensor,
+    current: Tensor,
+    noise: Tensor,
+    temperature: Tensor,
+    n_masked_after: Tensor,
+    mask_id: int,
+) -> Tensor:
     """One MaskGIT step on one codec layer.
 
     logits [B,T,V]; current [B,T] (mask_id where masked); noise [B,T,V+1] uniform in (0,1)

@@ -18,8 +18,9 @@ class PromptEncoder(nn.Module):
         m, c = cfg.model, cfg.codec
         self.embed = TokenSumEmbedding(c.n_codebooks, c.codebook_size, m.d_model)
         self.pos = SinusoidalPositions(m.d_model)
-        self.stack = Stack(m.prompt_layers, m.d_model, m.n_heads, m.ffn_mult, m.conv_kernel,
-                           m.dropout)
+        self.stack = Stack(
+            m.prompt_layers, m.d_model, m.n_heads, m.ffn_mult, m.conv_kernel, m.dropout
+        )
 
     def forward(self, prompt: Tensor, keep: Tensor | None = None) -> Tensor:
         x = self.embed(prompt)
@@ -43,12 +44,20 @@ class SpeechMaskDecoder(nn.Module):
         self.embed = TokenSumEmbedding(c.n_codebooks, c.codebook_size, m.d_model, extra=1)
         self.layer_embed = nn.Embedding(c.n_codebooks, m.d_model)
         self.pos = SinusoidalPositions(m.d_model)
-        self.stack = Stack(m.smd_layers, m.d_model, m.n_heads, m.ffn_mult, m.conv_kernel,
-                           m.dropout, cross=True)
+        self.stack = Stack(
+            m.smd_layers, m.d_model, m.n_heads, m.ffn_mult, m.conv_kernel, m.dropout, cross=True
+        )
         self.head = nn.Linear(m.d_model, c.n_codebooks * c.codebook_size)
 
-    def forward(self, tokens: Tensor, text_frames: Tensor, layer: Tensor, memory: Tensor,
-                keep: Tensor | None = None, memory_keep: Tensor | None = None) -> Tensor:
+    def forward(
+        self,
+        tokens: Tensor,
+        text_frames: Tensor,
+        layer: Tensor,
+        memory: Tensor,
+        keep: Tensor | None = None,
+        memory_keep: Tensor | None = None,
+    ) -> Tensor:
         """tokens [B,N,T], text_frames [B,T,D], layer [B], memory [B,S,D] -> logits [B,T,V]."""
         b = tokens.shape[0]
         x = self.embed(tokens) + text_frames + self.layer_embed(layer).unsqueeze(1)

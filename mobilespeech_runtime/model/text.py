@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor, nn
 
@@ -35,8 +37,9 @@ class TextEncoder(nn.Module):
         m = cfg.model
         self.embed = nn.Embedding(m.n_symbols, m.d_model, padding_idx=0)
         self.pos = SinusoidalPositions(m.d_model)
-        self.stack = Stack(m.text_layers, m.d_model, m.n_heads, m.ffn_mult, m.conv_kernel,
-                           m.dropout)
+        self.stack = Stack(
+            m.text_layers, m.d_model, m.n_heads, m.ffn_mult, m.conv_kernel, m.dropout
+        )
 
     def forward(self, phonemes: Tensor, keep: Tensor | None = None) -> Tensor:
         x = self.embed(phonemes)
@@ -56,8 +59,9 @@ class DurationExtractor(nn.Module):
         m, c = cfg.model, cfg.codec
         self.embed = TokenSumEmbedding(c.n_codebooks, c.codebook_size, m.d_model)
         self.pos = SinusoidalPositions(m.d_model)
-        self.stack = Stack(m.duration_layers, m.d_model, m.n_heads, m.ffn_mult, m.conv_kernel,
-                           m.dropout)
+        self.stack = Stack(
+            m.duration_layers, m.d_model, m.n_heads, m.ffn_mult, m.conv_kernel, m.dropout
+        )
         self.queries = nn.Parameter(torch.randn(1, m.duration_tokens, m.d_model) * 0.02)
         self.pool = Attention(m.d_model, m.n_heads)
         self.norm = LayerNorm(m.d_model)
@@ -79,9 +83,12 @@ class DurationPredictor(nn.Module):
         m = cfg.model
         self.k = m.duration_tokens
         self.pos = SinusoidalPositions(m.d_model)
-        self.stack = Stack(m.duration_layers, m.d_model, m.n_heads, m.ffn_mult, m.conv_kernel,
-                           m.dropout)
+        self.stack = Stack(
+            m.duration_layers, m.d_model, m.n_heads, m.ffn_mult, m.conv_kernel, m.dropout
+        )
         self.out = nn.Linear(m.d_model, 1)
+        # Start near a typical phoneme length (~5 frames at 50 Hz), not at zero frames.
+        nn.init.constant_(self.out.bias, math.log1p(5.0))
 
     def forward(self, dur_tokens: Tensor, text: Tensor, text_keep: Tensor | None = None) -> Tensor:
         x = torch.cat([dur_tokens, text], dim=1)
@@ -90,7 +97,7 @@ class DurationPredictor(nn.Module):
         if text_keep is not None:
             pre = torch.ones(text.shape[0], self.k, dtype=torch.bool, device=text.device)
             keep = torch.cat([pre, text_keep.bool()], dim=1)
-        h = self.stack(x, keep)[:, self.k:]
+        h = self.stack(x, keep)[:, self.k :]
         return self.out(h).squeeze(-1)
 
 
@@ -102,8 +109,9 @@ def durations_from_log(log_dur: Tensor, length_scale: Tensor | float = 1.0) -> T
 
 def frame_index(durations: Tensor) -> Tensor:
     """[L] durations -> [T] index of the phoneme each frame belongs to (length regulator)."""
-    return torch.repeat_interleave(torch.arange(durations.numel(), device=durations.device),
-                                   durations.clamp(min=0))
+    return torch.repeat_interleave(
+        torch.arange(durations.numel(), device=durations.device), durations.clamp(min=0)
+    )
 
 
 def length_regulate(text: Tensor, index: Tensor) -> Tensor:

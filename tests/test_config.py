@@ -1,0 +1,44 @@
+import pytest
+
+from mobilespeech_runtime.config import MobileSpeechConfig, preset, small_config, tiny_config
+from mobilespeech_runtime.errors import ConfigError
+
+
+@pytest.mark.parametrize("name", ["tiny", "small", "base"])
+def test_presets_validate_and_round_trip(name: str) -> None:
+    cfg = preset(name)
+    again = MobileSpeechConfig.from_dict(cfg.to_dict())
+    assert again == cfg
+
+
+def test_unknown_preset_and_fields_are_rejected() -> None:
+    with pytest.raises(ConfigError):
+        preset("huge")
+    d = tiny_config().to_dict()
+    d["model"]["bogus"] = 1
+    with pytest.raises(ConfigError, match="bogus"):
+        MobileSpeechConfig.from_dict(d)
+
+
+def test_schedule_must_cover_every_codec_layer() -> None:
+    d = small_config().to_dict()
+    d["schedule"]["steps"] = [8, 2]
+    with pytest.raises(ConfigError, match="schedule"):
+        MobileSpeechConfig.from_dict(d)
+    d["schedule"]["steps"] = [8, 0, 1, 1]
+    with pytest.raises(ConfigError):
+        MobileSpeechConfig.from_dict(d)
+
+
+def test_decoder_context_must_cover_receptive_field() -> None:
+    d = small_config().to_dict()
+    d["codec"]["decode_context_frames"] = 2
+    with pytest.raises(ConfigError, match="receptive"):
+        MobileSpeechConfig.from_dict(d)
+
+
+def test_codec_derived_sizes() -> None:
+    c = small_config().codec
+    assert c.hop_length == 320
+    assert c.frame_rate == 50.0
+    assert c.n_fft == 640

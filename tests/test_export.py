@@ -1,0 +1,157 @@
+"""Bundles: layout, manifest, parity, the ExecuTorch backend, validation errors, bounds."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mobilespeech_runtime.bundle import MANIFEST, Bundle
+from mobilespeech_runtime.errors import BundleError, InvalidTextError
+from mobilespeech_runtime.synthesizer import Synthesizer
+
+TEXT = "Bundles speak. The second sentence follows, quickly."
+PROGRAMS = ("prompt.pte", "text.pte", "smd.pte", "decoder.pte")
+
+
+def _copy(bundle: Path, tmp_path: Path) -> Path:
+    dst = tmp_path / "b"
+    shutil.copytree(bundle, dst)
+    return dst
+
+
+def test_layout_and_manifest(tiny_bundle: Path) -> None:
+    m = json.loads((tiny_bundle / MANIFEST).read_text())
+    assert m["format"] == "mobilespeech-bundle" and m["schema_version"] == 1
+    assert m["variant"] == "fp32"
+    for p in PROGRAMS:
+        assert (tiny_bundle / p).is_file()
+        assert m["files"][p]["bytes"] == (tiny_bundle / p).stat().st_size
+        info = m["programs"][p]
+        assert info["delegated_calls"] >= 1
+        assert info["non_trivial_portable"] == {} or p == "prompt.pte"
+    assert m["constants"]["schedule_steps"] == [4, 1]
+    assert m["programs"]["smd.pte"]["methods"]["step"]["inputs"][0]["max_shape"] == [1, 2, 400]
+    assert (tiny_bundle / "parity.json").is_file()
+
+
+def test_one_copy_of_every_weight(tiny_bundle: Path) -> None:
+    m = json.loads((tiny_bundle / MANIFEST).read_text())
+    for p in ("text.pte", "smd.pte"):
+        info = m["programs"][p]
+        # fp32: about 4 bytes per parameter plus a small program overhead; a duplicated weight
+        # set would double it
+        assert info["bytes"] < 4 * info["parameters"] * 1.6 + 200_000, p
+
+
+def test_fp32_parity(tiny_bundle: Path) -> None:
+    r = json.loads((tiny_bundle / "parity.json").read_text())
+    assert r["failures"] == []
+    for outs in r["methods"].values():
+        for o in outs:
+            assert o.get("max_abs_diff", 0.0) <= 1e-4
+            assert o.get("mismatches", 0) == 0
+    assert r["pipeline"]["layer_token_agreement"] == [1.0, 1.0]
+
+
+def test_quantized_parity_recorded(tiny_bundle_8da4w: Path) -> None:
+    r = json.loads((tiny_bundle_8da4w / "parity.json").read_text())
+    assert r["variant"] == "8da4w"
+    assert 0.0 <= r["pipeline"]["layer_token_agreement"][0] <= 1.0
+    assert r["pipeline"]["decoder_snr_db_same_tokens"] > 30.0  # the decoder stays fp32
+    m = json.loads((tiny_bundle_8da4w / MANIFEST).read_text())
+    fp = m["programs"]["smd.pte"]
+    assert fp["methods"]["step"]["quantized"] is True
+
+
+def test_executorch_matches_eager_and_streams(tiny_bundle: Path) -> None:
+    pte = Synthesizer.from_bundle(tiny_bundle, num_threads=2)
+    eager = Synthesizer.from_bundle(tiny_bundle, backend="eager")
+    a = pte.synthesize(TEXT, seed=3)
+    b = eager.synthesize(TEXT, seed=3)
+    assert a.samples.size == b.samples.size > 0
+    assert float(np.max(np.abs(a.samples - b.samples))) < 1e-3
+    again = pte.synthesize(TEXT, seed=3)
+    assert np.array_equal(a.samples, again.samples)
+    chunks = list(pte.stream(TEXT, seed=3))
+    assert len(chunks) > 1 and np.array_equal(np.concatenate(chunks), a.samples)
+
+
+def test_quantized_bundle_synthesizes(tiny_bundle_8da4w: Path) -> None:
+    r = Synthesizer.from_bundle(tiny_bundle_8da4w).synthesize(TEXT, seed=1)
+    assert r.samples.size > 0 and np.isfinite(r.samples).all()
+
+
+@pytest.mark.parametrize("damage", ["missing", "truncated", "tampered", "manifest", "schema"])
+def test_damaged_bundles_name_the_problem(tiny_bundle: Path, tmp_path: Path, damage: str) -> None:
+    b = _copy(tiny_bundle, tmp_path)
+    if damage == "missing":
+        (b / "smd.pte").unlink()
+        match = "smd.pte"
+    elif damage == "truncated":
+        data = (b / "text.pte").read_bytes()
+        (b / "text.pte").write_bytes(data[: len(data) // 2])
+        match = "text.pte"
+    elif damage == "tampered":
+        data = bytearray((b / "decoder.pte").read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        (b / "decoder.pte").write_bytes(bytes(data))
+        match = "decoder.pte.*sha256"
+    elif damage == "manifest":
+        (b / MANIFEST).write_text("{ not json")
+        match = "JSON"
+    else:
+        m = json.loads((b / MANIFEST).read_text())
+        m["schema_version"] = 99
+        (b / MANIFEST).write_text(json.dumps(m))
+        match = "schema_version"
+    with pytest.raises(BundleError, match=match):
+        Synthesizer.from_bundle(b)
+
+
+def test_swapped_program_from_another_bundle(
+    tiny_bundle: Path, tiny_bundle_8da4w: Path, tmp_path: Path
+) -> None:
+    """A program from another export with a re-signed manifest still fails a program check."""
+    b = _copy(tiny_bundle, tmp_path)
+    shutil.copyfile(tiny_bundle_8da4w / "smd.pte", b / "smd.pte")
+    with pytest.raises(BundleError, match="smd.pte"):
+        Bundle.open(b)
+    # Forged checksums: the bundle's programs now disagree with each other's metadata only if
+    # their constants differ; swapping in the wrong program kind is caught by method names.
+    shutil.copyfile(tiny_bundle / "text.pte", b / "smd.pte")
+    m = json.loads((b / MANIFEST).read_text())
+    from mobilespeech_runtime.bundle import sha256_file
+
+    m["files"]["smd.pte"] = {
+        "bytes": (b / "smd.pte").stat().st_size,
+        "sha256": sha256_file(b / "smd.pte"),
+    }
+    (b / MANIFEST).write_text(json.dumps(m))
+    with pytest.raises(BundleError, match="lacks method"):
+        Synthesizer.from_bundle(b)
+
+
+def test_lengths_at_and_over_the_bounds(tiny_bundle: Path) -> None:
+    s = Synthesizer.from_bundle(tiny_bundle)
+    limit = s.config.model.max_phonemes
+    backend = s.backend
+    import torch
+
+    prompt, _ = s._prompt(None, None)
+    ok = torch.randint(4, 60, (1, limit))
+    text, frames = backend.text_and_durations(ok, prompt, torch.tensor([1.0]))
+    assert text.shape[1] == limit
+    with pytest.raises(InvalidTextError, match=str(limit)):
+        backend.text_and_durations(
+            torch.randint(4, 60, (1, limit + 1)), prompt, torch.tensor([1.0])
+        )
+    # a long text is chunked by the frontend and every chunk stays within the bound
+    long_text = " ".join(["This sentence keeps going and going, without a stop"] * 12) + "."
+    chunks = s.encode_text(long_text)
+    assert len(chunks) > 1 and all(len(c) <= s.config.frontend.max_phonemes for c in chunks)
+    text = "word " * 100 + "."
+    with pytest.warns(UserWarning, match="frame limit"):
+        r = s.synthesize(text, length_scale=4.0)
+    assert r.timings.frames <= len(s.encode_text(text)) * s.config.model.max_frames

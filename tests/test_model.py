@@ -1,0 +1,129 @@
+import torch
+
+from mobilespeech_runtime.config import base_config, small_config, tiny_config
+from mobilespeech_runtime.model import Batch, MobileSpeech
+from mobilespeech_runtime.model.codec import prepare_for_export
+from mobilespeech_runtime.model.layers import LayerNorm
+from mobilespeech_runtime.model.text import durations_from_log, frame_index, length_regulate
+
+
+def _batch(cfg, gen: torch.Generator) -> Batch:
+    b, lmax = 3, 12
+    lens = torch.tensor([12, 9, 6])
+    tl = torch.tensor([80, 60, 40])
+    ph = torch.randint(4, 70, (b, lmax), generator=gen)
+    dur = torch.zeros(b, lmax, dtype=torch.long)
+    for i in range(b):
+        ph[i, lens[i] :] = 0
+        dur[i, : lens[i]] = tl[i] // lens[i]
+        dur[i, lens[i] - 1] += tl[i] - dur[i].sum()
+    toks = torch.randint(0, cfg.codec.codebook_size, (b, cfg.codec.n_codebooks, 80), generator=gen)
+    return Batch(ph, lens, dur, toks, tl)
+
+
+def test_parameter_counts_grow_with_preset() -> None:
+    counts = [
+        sum(p.numel() for p in MobileSpeech(f()).parameters())
+        for f in (tiny_config, small_config, base_config)
+    ]
+    assert counts[0] < 300_000 < counts[1] < 20_000_000 < counts[2] < 400_000_000
+
+
+def test_codec_round_trip_shapes(tiny_model: MobileSpeech) -> None:
+    c = tiny_model.codec
+    wav = torch.randn(2, 1, 16000) * 0.1
+    tokens = c.encode(wav)
+    assert tokens.shape == (2, 2, 50) and tokens.dtype == torch.long
+    assert int(tokens.max()) < 64
+    assert c.decode(tokens).shape == (2, 1, 16000)
+
+
+def test_module_shapes(tiny_model: MobileSpeech) -> None:
+    m = tiny_model
+    d = m.cfg.model.d_model
+    ph = torch.randint(4, 70, (1, 7))
+    prompt = torch.randint(0, 64, (1, 2, 30))
+    text, frames = m.text_and_durations(ph, prompt, torch.tensor([1.0]))
+    assert text.shape == (1, 7, d) and frames.shape == (1, 7) and frames.dtype == torch.long
+    assert m.duration_extractor(prompt).shape == (1, m.cfg.model.duration_tokens, d)
+    memory = m.prompt_encoder(prompt)
+    assert memory.shape == (1, 30, d)
+    idx = frame_index(torch.tensor([2, 0, 3, 1, 1, 2, 1]))
+    assert idx.tolist() == [0, 0, 2, 2, 2, 3, 4, 5, 5, 6]
+    fr = length_regulate(text, idx.unsqueeze(0))
+    assert fr.shape == (1, 10, d) and torch.equal(fr[0, 2], text[0, 2])
+    tokens = torch.full((1, 2, 10), 64)
+    logits = m.smd(tokens, fr, torch.tensor([1]), memory)
+    assert logits.shape == (1, 10, 64)
+    wav = m.decode_chunk(torch.randint(0, 64, (1, 2, 20)), torch.ones(1, 20))
+    assert wav.shape == (1, 20 * 320)
+
+
+def test_durations_from_log() -> None:
+    out = durations_from_log(torch.log1p(torch.tensor([0.0, 2.0, 5.4])), 1.0)
+    assert out.tolist() == [0, 2, 5]
+    assert durations_from_log(torch.log1p(torch.tensor([4.0])), 2.0).tolist() == [8]
+
+
+def test_smd_step_is_deterministic(tiny_model: MobileSpeech) -> None:
+    gen = torch.Generator().manual_seed(1)
+    args = (
+        torch.full((1, 2, 12), 64),
+        torch.tensor([0]),
+        torch.randn(1, 5, 32, generator=gen),
+        torch.randint(0, 5, (1, 12), generator=gen),
+        torch.randn(1, 9, 32, generator=gen),
+        torch.rand(1, 12, 65, generator=gen),
+        torch.tensor([1.0]),
+        torch.tensor([6]),
+    )
+    a = tiny_model.smd_step(*args)
+    b = tiny_model.smd_step(*args)
+    assert torch.equal(a, b)
+    assert int((a[0, 0] == 64).sum()) == 6 and bool((a[0, 1] == 64).all())
+
+
+def test_training_steps_make_the_loss_fall() -> None:
+    torch.manual_seed(0)
+    cfg = tiny_config()
+    cfg.model.dropout = 0.0
+    model = MobileSpeech(cfg)
+    gen = torch.Generator().manual_seed(0)
+    batch = _batch(cfg, gen)
+    opt = torch.optim.Adam(model.tts_parameters(), lr=3e-3)
+    losses = []
+    for step in range(40):
+        out = model.loss(batch, torch.Generator().manual_seed(step % 4))
+        opt.zero_grad()
+        out["loss"].backward()
+        opt.step()
+        losses.append(float(out["loss"]))
+    assert sum(losses[-5:]) / 5 < 0.7 * sum(losses[:5]) / 5
+
+
+def test_layernorm_matches_torch() -> None:
+    x = torch.randn(2, 7, 16)
+    ln = LayerNorm(16)
+    ref = torch.nn.functional.layer_norm(x, (16,), ln.weight, ln.bias)
+    assert torch.allclose(ln(x), ref, atol=1e-5)
+
+
+def test_prepare_for_export_keeps_outputs(tiny_model: MobileSpeech) -> None:
+    m = MobileSpeech(tiny_config())
+    m.load_state_dict(tiny_model.state_dict())
+    wav = torch.randn(1, 1, 3200) * 0.1
+    before = m.codec.latent(wav)
+    prepare_for_export(m)
+    assert torch.allclose(before, m.codec.latent(wav), atol=1e-5)
+    assert not any(isinstance(x, torch.nn.ELU) for x in m.modules())
+
+
+def test_checkpoint_round_trip(tiny_model: MobileSpeech, tmp_path) -> None:
+    path = tmp_path / "m.pt"
+    tiny_model.save(path, extra={"x": 1})
+    loaded, extra = MobileSpeech.load(path)
+    assert extra == {"x": 1}
+    for (k, a), (_, b) in zip(
+        tiny_model.state_dict().items(), loaded.state_dict().items(), strict=True
+    ):
+        assert torch.equal(a, b), k
