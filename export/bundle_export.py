@@ -30,6 +30,7 @@ from mobilespeech_runtime.frontend import DEFAULT_SYMBOLS, SymbolTable
 from mobilespeech_runtime.model import MobileSpeech, prepare_for_export
 
 from . import parity
+from .frontend_assets import write_frontend_assets
 from .lower import VARIANTS, LoweredProgram, lower_program
 from .programs import constant_metadata, program_specs
 
@@ -165,6 +166,9 @@ def export_bundle(
     prompt = load_prompt(prompt_wav, cfg.codec.sample_rate, cfg.audio)
     write_wav(out / "default_prompt.wav", prompt.samples, cfg.codec.sample_rate)
     extra_files = ["default_prompt.wav"]
+    # On-device text frontend assets (lexicon, g2p-en's OOV model as g2p.pte, text folding)
+    frontend = write_frontend_assets(out, symbols)
+    extra_files += list(frontend["files"])
     if include_checkpoint:
         model.save(out / "model.pt", extra={"symbols": symbols.to_list()})
         extra_files.append("model.pt")
@@ -182,6 +186,7 @@ def export_bundle(
         "constants": constants,
         "programs": programs,
         "default_prompt": "default_prompt.wav",
+        "frontend": frontend,
         "checkpoint": "model.pt" if include_checkpoint else None,
         "limits": {
             "max_chars": cfg.frontend.max_chars,

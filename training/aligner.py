@@ -39,7 +39,9 @@ class Aligner(nn.Module):
     ) -> Tensor:
         k = self.key(self.embed(phonemes).transpose(1, 2))  # [B, D, L]
         q = self.query(mel)  # [B, D, T]
-        dist = (q.unsqueeze(-1) - k.unsqueeze(2)).pow(2).sum(1)  # [B, T, L]
+        # squared distance via ||q||^2 + ||k||^2 - 2 q.k: no [B, D, T, L] intermediate
+        qk = torch.bmm(q.transpose(1, 2), k)  # [B, T, L]
+        dist = q.pow(2).sum(1).unsqueeze(2) + k.pow(2).sum(1).unsqueeze(1) - 2.0 * qk
         logits = -self.temperature * dist
         logits = logits.masked_fill(~text_keep.unsqueeze(1), -1e4)
         logp = torch.log_softmax(logits, dim=-1)
@@ -49,13 +51,10 @@ class Aligner(nn.Module):
 
 
 def beta_binomial_prior(n_text: int, n_frames: int, scale: float = 1.0) -> np.ndarray:
-    """[T, L] prior that keeps early training near the diagonal."""
-    k = np.arange(n_text)
-    out = np.zeros((n_frames, n_text), dtype=np.float32)
-    for t in range(n_frames):
-        a, b = scale * (t + 1), scale * (n_frames - t)
-        out[t] = betabinom(n_text - 1, a, b).pmf(k)
-    return out
+    """[T, L] prior that keeps early training near the diagonal (one vectorised scipy call)."""
+    t = np.arange(n_frames)[:, None]
+    k = np.arange(n_text)[None, :]
+    return betabinom(n_text - 1, scale * (t + 1), scale * (n_frames - t)).pmf(k).astype(np.float32)
 
 
 def forward_sum_loss(

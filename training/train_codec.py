@@ -56,9 +56,16 @@ def random_crops(
     return torch.from_numpy(out)
 
 
-def codec_loss(codec: Codec, wav: torch.Tensor, commit_weight: float) -> dict[str, torch.Tensor]:
-    latent = codec.latent(wav)
-    q, _, commit = codec.quantize(latent)
+def codec_loss(
+    codec: Codec, wav: torch.Tensor, commit_weight: float, decoder_only: bool = False
+) -> dict[str, torch.Tensor]:
+    if decoder_only:
+        # encoder and codebooks frozen: the tokens a TTS model was trained on stay valid
+        with torch.no_grad():
+            q = codec.tokens_to_latent(codec.encode(wav))
+        commit = q.new_zeros(())
+    else:
+        q, _, commit = codec.quantize(codec.latent(wav))
     out = codec.decode_latent(q)[..., : wav.shape[-1]]
     spec = multiscale_spectral_loss(out.squeeze(1), wav.squeeze(1), codec.cfg.sample_rate)
     wave = F.l1_loss(out, wav)
@@ -87,6 +94,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--commit-weight", type=float, default=1.0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--decoder-only",
+        action="store_true",
+        help="keep training only the decoder (start from --init): tokens stay fixed",
+    )
+    ap.add_argument("--init", type=Path, help="start from this codec checkpoint's weights")
     args = ap.parse_args(argv)
 
     rt = setup(args.threads)
@@ -95,8 +108,16 @@ def main(argv: list[str] | None = None) -> None:
     ckpt_path = args.out / CODEC_CHECKPOINT
     state = load_state(ckpt_path)
     cfg = MobileSpeechConfig.from_dict(state["config"]) if state else preset(args.preset)
+    if state is None and args.init:
+        init = load_state(args.init)
+        if init is None:
+            raise SystemExit(f"--init checkpoint not found: {args.init}")
+        cfg = MobileSpeechConfig.from_dict(init["config"])
     codec = Codec(cfg.codec).to(rt.device)
-    opt = torch.optim.AdamW(codec.parameters(), lr=args.lr, betas=(0.8, 0.99))
+    if state is None and args.init:
+        codec.load_state_dict(init["codec"])
+    params = codec.model.decoder.parameters() if args.decoder_only else codec.parameters()
+    opt = torch.optim.AdamW(params, lr=args.lr, betas=(0.8, 0.99))
     step = 0
     if state:
         codec.load_state_dict(state["codec"])
@@ -120,10 +141,15 @@ def main(argv: list[str] | None = None) -> None:
     t0 = time.time()
     bar = tqdm(total=args.steps, initial=step, desc="codec", dynamic_ncols=True)
     codec.train()
+    if args.decoder_only:
+        codec.model.encoder.eval()
+        codec.model.quantizer.eval()  # no EMA codebook updates
+        for p in list(codec.model.encoder.parameters()) + list(codec.model.quantizer.parameters()):
+            p.requires_grad_(False)
     history = []
     while step < args.steps:
         wav = random_crops(waves, args.batch, length, rng).to(rt.device)
-        out = codec_loss(codec, wav, args.commit_weight)
+        out = codec_loss(codec, wav, args.commit_weight, args.decoder_only)
         opt.zero_grad(set_to_none=True)
         out["loss"].backward()
         torch.nn.utils.clip_grad_norm_(codec.parameters(), 1.0)

@@ -1,0 +1,37 @@
+// Prompt conditioning (mirrors mobilespeech_runtime/audio.py condition_prompt) and a
+// band-limited (Kaiser-windowed sinc) resampler for any pair of integer rates.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace mobilespeech {
+
+struct AudioLimits {
+  double min_prompt_seconds = 1.0;
+  double max_prompt_seconds = 10.0;
+  double silence_rms = 1e-3;
+};
+
+constexpr int32_t kMinSampleRate = 1000;
+constexpr int32_t kMaxSampleRate = 768000;
+constexpr int32_t kMaxChannels = 64;
+constexpr double kMaxPromptInputSeconds = 300.0;
+constexpr size_t kMaxPromptInputFrames = size_t(1) << 24;
+
+struct ConditionedPrompt {
+  std::vector<float> samples;  // mono at the target rate, peak-normalized if it clipped
+  bool trimmed = false;
+};
+
+// Interleaved PCM [n_frames x channels] at `rate` -> conditioned mono at `target_rate`.
+// Throws Error(MS_ERR_INVALID_AUDIO) for empty / non-finite / too short / silent audio or a bad
+// rate or channel count. Order of checks and arithmetic follow audio.py.
+ConditionedPrompt ConditionPrompt(const float* pcm, size_t n_frames, int32_t rate,
+                                  int32_t channels, int32_t target_rate, const AudioLimits& lim);
+
+// Band-limited resampling of mono audio; output length round(n * dst / src).
+std::vector<float> Resample(const std::vector<float>& x, int32_t src_rate, int32_t dst_rate);
+
+}  // namespace mobilespeech

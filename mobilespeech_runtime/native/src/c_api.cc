@@ -1,0 +1,384 @@
+// The C ABI (include/mobilespeech.h): argument checks, struct versioning, error capture.
+// Every entry point catches everything; no exception leaves this file.
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "common.h"
+#include "engine.h"
+#include "mobilespeech.h"
+
+#ifndef MS_EXECUTORCH_VERSION
+#define MS_EXECUTORCH_VERSION "unknown"
+#endif
+
+struct ms_synth {
+  std::unique_ptr<mobilespeech::Synthesizer> impl;
+  std::string last_error;
+};
+
+
+namespace {
+
+using mobilespeech::Error;
+
+constexpr size_t kMaxStructSize = 4096;
+constexpr size_t kMaxSteps = 64;
+
+thread_local std::string t_last_error;
+
+// Records `message` on the handle (or thread-locally without one), never throwing.
+ms_status Report(ms_synth* s, ms_status code, const char* message) noexcept {
+  try {
+    if (s) {
+      s->last_error = message;
+    } else {
+      t_last_error = message;
+    }
+  } catch (...) {
+  }
+  return code;
+}
+
+// Runs `fn` and converts anything it throws into a status + message.
+template <typename Fn>
+ms_status Guard(ms_synth* s, Fn&& fn) noexcept {
+  try {
+    if (s) s->last_error.clear();
+    return fn();
+  } catch (const Error& e) {
+    return Report(s, e.code(), e.what());
+  } catch (const std::bad_alloc&) {
+    return Report(s, MS_ERR_NO_MEMORY, "out of memory");
+  } catch (const std::exception& e) {
+    std::string m = std::string("internal error: ") + e.what();
+    return Report(s, MS_ERR_INTERNAL, m.c_str());
+  } catch (...) {
+    return Report(s, MS_ERR_INTERNAL, "internal error: unknown exception");
+  }
+}
+
+// Validates struct_size of an input struct whose first released layout is `min_size` bytes and
+// whose current layout is `known` bytes; copies it into `*dst` (zero-extended).
+template <typename T>
+void ReadStruct(const T* src, size_t min_size, const char* what, T* dst) {
+  size_t size;
+  std::memcpy(&size, src, sizeof size);
+  if (size < min_size || size > kMaxStructSize) {
+    mobilespeech::Fail(MS_ERR_INVALID_ARGUMENT,
+                       mobilespeech::Format("%s.struct_size is %zu; expected sizeof(%s) = %zu (call "
+                                            "%s_init)", what, size, what, sizeof(T), what));
+  }
+  if (size > sizeof(T)) {
+    const unsigned char* tail = reinterpret_cast<const unsigned char*>(src) + sizeof(T);
+    for (size_t i = 0; i < size - sizeof(T); ++i) {
+      if (tail[i]) {
+        mobilespeech::Fail(MS_ERR_INVALID_ARGUMENT,
+                           mobilespeech::Format("%s is newer than this library (struct_size %zu > "
+                                                "%zu) and sets fields it does not know", what,
+                                                size, sizeof(T)));
+      }
+    }
+  }
+  std::memset(dst, 0, sizeof(T));
+  std::memcpy(dst, src, size < sizeof(T) ? size : sizeof(T));
+}
+
+std::vector<int> ReadSteps(const int32_t* steps, size_t n) {
+  if (!steps) {
+    if (n != 0) mobilespeech::Fail(MS_ERR_INVALID_ARGUMENT, "steps is NULL but n_steps is not 0");
+    return {};
+  }
+  if (n == 0 || n > kMaxSteps) {
+    mobilespeech::Fail(MS_ERR_INVALID_ARGUMENT,
+                       mobilespeech::Format("n_steps is %zu; give one value per codec layer", n));
+  }
+  return std::vector<int>(steps, steps + n);
+}
+
+mobilespeech::CallOptions ReadStartOptions(const ms_start_options* opts) {
+  mobilespeech::CallOptions c;
+  if (!opts) return c;
+  ms_start_options o;
+  ReadStruct(opts, sizeof(ms_start_options), "ms_start_options", &o);
+  c.use_seed = o.use_seed != 0;
+  c.seed = o.seed;
+  c.steps = ReadSteps(o.steps, o.n_steps);
+  c.length_scale = o.length_scale;
+  if (c.length_scale != 0.0f && !(c.length_scale >= 0.25f && c.length_scale <= 4.0f)) {
+    mobilespeech::Fail(MS_ERR_INVALID_ARGUMENT,
+                       mobilespeech::Format("length_scale must be 0 (default) or in [0.25, 4], "
+                                            "got %g", static_cast<double>(c.length_scale)));
+  }
+  return c;
+}
+
+mobilespeech::PromptInput ReadPrompt(const float* pcm, size_t n_frames, int32_t sample_rate,
+                                     int32_t channels) {
+  mobilespeech::PromptInput p;
+  if (!pcm) {
+    if (n_frames != 0) {
+      mobilespeech::Fail(MS_ERR_INVALID_ARGUMENT, "prompt_pcm is NULL but n_frames is not 0");
+    }
+    return p;  // default voice
+  }
+  if (n_frames == 0) mobilespeech::Fail(MS_ERR_INVALID_AUDIO, "prompt audio is empty");
+  p.pcm = pcm;
+  p.n_frames = n_frames;
+  p.sample_rate = sample_rate;
+  p.channels = channels;
+  return p;
+}
+
+std::vector<std::vector<int64_t>> ReadPhonemes(const int32_t* ids, const size_t* lengths,
+                                               size_t n_chunks) {
+  if (!lengths || n_chunks == 0) {
+    mobilespeech::Fail(MS_ERR_INVALID_ARGUMENT, "chunk_lengths is NULL or n_chunks is 0");
+  }
+  if (n_chunks > (size_t(1) << 20)) {
+    mobilespeech::Fail(MS_ERR_INVALID_ARGUMENT, "too many phoneme chunks");
+  }
+  size_t total = 0;
+  for (size_t i = 0; i < n_chunks; ++i) {
+    if (lengths[i] > (size_t(1) << 24) || total + lengths[i] > (size_t(1) << 26)) {
+      mobilespeech::Fail(MS_ERR_INVALID_TEXT,
+                         mobilespeech::Format("phoneme chunk %zu is too long (%zu ids)", i, lengths[i]));
+    }
+    total += lengths[i];
+  }
+  if (!ids && total > 0) mobilespeech::Fail(MS_ERR_INVALID_ARGUMENT, "ids is NULL");
+  std::vector<std::vector<int64_t>> chunks(n_chunks);
+  size_t pos = 0;
+  for (size_t i = 0; i < n_chunks; ++i) {
+    chunks[i].assign(ids + pos, ids + pos + lengths[i]);
+    pos += lengths[i];
+  }
+  return chunks;
+}
+
+ms_status NullHandle() {
+  return Report(nullptr, MS_ERR_INVALID_ARGUMENT, "synth is NULL");
+}
+
+// Concatenates a started synthesis into a malloc'ed buffer.
+ms_status Drain(ms_synth* s, float** out, size_t* n_out) {
+  std::vector<float> all;
+  ms_audio_chunk c;
+  while (s->impl->Next(&c)) all.insert(all.end(), c.samples, c.samples + c.n_samples);
+  float* buf = static_cast<float*>(std::malloc((all.empty() ? 1 : all.size()) * sizeof(float)));
+  if (!buf) throw std::bad_alloc();
+  if (!all.empty()) std::memcpy(buf, all.data(), all.size() * sizeof(float));
+  *out = buf;
+  *n_out = all.size();
+  return MS_OK;
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* ms_version(void) {
+  static const char* v = "0.1.0 (executorch " MS_EXECUTORCH_VERSION ")";
+  return v;
+}
+
+const char* ms_status_string(ms_status status) {
+  switch (status) {
+    case MS_OK: return "MS_OK";
+    case MS_DONE: return "MS_DONE";
+    case MS_ERR_INVALID_ARGUMENT: return "MS_ERR_INVALID_ARGUMENT";
+    case MS_ERR_MODEL: return "MS_ERR_MODEL";
+    case MS_ERR_INVALID_TEXT: return "MS_ERR_INVALID_TEXT";
+    case MS_ERR_INVALID_AUDIO: return "MS_ERR_INVALID_AUDIO";
+    case MS_ERR_CANCELLED: return "MS_ERR_CANCELLED";
+    case MS_ERR_STATE: return "MS_ERR_STATE";
+    case MS_ERR_INTERNAL: return "MS_ERR_INTERNAL";
+    case MS_ERR_NO_MEMORY: return "MS_ERR_NO_MEMORY";
+  }
+  return "MS_UNKNOWN_STATUS";
+}
+
+ms_status ms_synth_options_init(ms_synth_options* opts) {
+  if (!opts) return Report(nullptr, MS_ERR_INVALID_ARGUMENT, "opts is NULL");
+  std::memset(opts, 0, sizeof *opts);
+  opts->struct_size = sizeof *opts;
+  opts->length_scale = 1.0f;
+  opts->verify_checksums = 1;
+  return MS_OK;
+}
+
+ms_status ms_start_options_init(ms_start_options* opts) {
+  if (!opts) return Report(nullptr, MS_ERR_INVALID_ARGUMENT, "opts is NULL");
+  std::memset(opts, 0, sizeof *opts);
+  opts->struct_size = sizeof *opts;
+  return MS_OK;
+}
+
+ms_synth* ms_synth_create(const ms_synth_options* opts, ms_status* err) {
+  ms_synth* result = nullptr;
+  ms_status st = Guard(nullptr, [&]() -> ms_status {
+    if (!opts) mobilespeech::Fail(MS_ERR_INVALID_ARGUMENT, "opts is NULL");
+    ms_synth_options o;
+    ReadStruct(opts, sizeof(ms_synth_options), "ms_synth_options", &o);
+    if (!o.bundle_dir || !o.bundle_dir[0]) {
+      mobilespeech::Fail(MS_ERR_INVALID_ARGUMENT, "bundle_dir is NULL or empty");
+    }
+    if (o.num_threads < 0 || o.num_threads > 256) {
+      mobilespeech::Fail(MS_ERR_INVALID_ARGUMENT,
+                         mobilespeech::Format("num_threads must be in 0..256, got %d", o.num_threads));
+    }
+    if (!(o.length_scale >= 0.25f && o.length_scale <= 4.0f)) {
+      mobilespeech::Fail(MS_ERR_INVALID_ARGUMENT,
+                         mobilespeech::Format("length_scale must be in [0.25, 4], got %g",
+                                              static_cast<double>(o.length_scale)));
+    }
+    mobilespeech::SynthOptions so;
+    so.bundle_dir = o.bundle_dir;
+    so.num_threads = o.num_threads;
+    so.verify_checksums = o.verify_checksums != 0;
+    so.use_seed = o.use_seed != 0;
+    so.seed = o.seed;
+    so.steps = ReadSteps(o.steps, o.n_steps);
+    so.length_scale = o.length_scale;
+    auto handle = std::unique_ptr<ms_synth>(new ms_synth());
+    handle->impl = std::make_unique<mobilespeech::Synthesizer>(so);
+    result = handle.release();
+    return MS_OK;
+  });
+  if (err) *err = st;
+  return st == MS_OK ? result : nullptr;
+}
+
+void ms_synth_destroy(ms_synth* synth) {
+  try {
+    delete synth;
+  } catch (...) {
+  }
+}
+
+const char* ms_last_error(const ms_synth* synth) {
+  return synth ? synth->last_error.c_str() : t_last_error.c_str();
+}
+
+ms_status ms_synth_start(ms_synth* synth, const char* text, const float* prompt_pcm,
+                         size_t n_frames, int32_t sample_rate, int32_t channels,
+                         const ms_start_options* opts) {
+  if (!synth) return NullHandle();
+  ms_status st = Guard(synth, [&]() -> ms_status {
+    synth->impl->Abort();
+    if (!text) mobilespeech::Fail(MS_ERR_INVALID_ARGUMENT, "text is NULL");
+    mobilespeech::CallOptions co = ReadStartOptions(opts);
+    mobilespeech::PromptInput p = ReadPrompt(prompt_pcm, n_frames, sample_rate, channels);
+    synth->impl->StartText(text, p, co);
+    return MS_OK;
+  });
+  if (st != MS_OK) synth->impl->Abort();
+  return st;
+}
+
+ms_status ms_synth_start_phonemes(ms_synth* synth, const int32_t* ids, const size_t* chunk_lengths,
+                                  size_t n_chunks, const float* prompt_pcm, size_t n_frames,
+                                  int32_t sample_rate, int32_t channels,
+                                  const ms_start_options* opts) {
+  if (!synth) return NullHandle();
+  ms_status st = Guard(synth, [&]() -> ms_status {
+    synth->impl->Abort();
+    mobilespeech::CallOptions co = ReadStartOptions(opts);
+    auto chunks = ReadPhonemes(ids, chunk_lengths, n_chunks);
+    mobilespeech::PromptInput p = ReadPrompt(prompt_pcm, n_frames, sample_rate, channels);
+    synth->impl->StartPhonemes(std::move(chunks), p, co);
+    return MS_OK;
+  });
+  if (st != MS_OK) synth->impl->Abort();
+  return st;
+}
+
+ms_status ms_synth_next(ms_synth* synth, ms_audio_chunk* out) {
+  if (!synth) return NullHandle();
+  if (!out) return Report(synth, MS_ERR_INVALID_ARGUMENT, "out is NULL");
+  ms_status st = Guard(synth, [&]() -> ms_status {
+    return synth->impl->Next(out) ? MS_OK : MS_DONE;
+  });
+  if (st != MS_OK && st != MS_DONE) {
+    std::memset(out, 0, sizeof *out);
+    if (st != MS_ERR_STATE) synth->impl->Abort();
+  }
+  return st;
+}
+
+ms_status ms_synth_cancel(ms_synth* synth) {
+  if (!synth) return NullHandle();
+  synth->impl->Cancel();
+  return MS_OK;
+}
+
+ms_status ms_synth_speak(ms_synth* synth, const char* text, const float* prompt_pcm,
+                         size_t n_frames, int32_t sample_rate, int32_t channels,
+                         const ms_start_options* opts, float** out, size_t* n_out) {
+  if (out) *out = nullptr;
+  if (n_out) *n_out = 0;
+  if (!synth) return NullHandle();
+  if (!out || !n_out) return Report(synth, MS_ERR_INVALID_ARGUMENT, "out or n_out is NULL");
+  ms_status st = ms_synth_start(synth, text, prompt_pcm, n_frames, sample_rate, channels, opts);
+  if (st != MS_OK) return st;
+  st = Guard(synth, [&]() -> ms_status { return Drain(synth, out, n_out); });
+  if (st != MS_OK) synth->impl->Abort();
+  return st;
+}
+
+ms_status ms_synth_speak_phonemes(ms_synth* synth, const int32_t* ids, const size_t* chunk_lengths,
+                                  size_t n_chunks, const float* prompt_pcm, size_t n_frames,
+                                  int32_t sample_rate, int32_t channels,
+                                  const ms_start_options* opts, float** out, size_t* n_out) {
+  if (out) *out = nullptr;
+  if (n_out) *n_out = 0;
+  if (!synth) return NullHandle();
+  if (!out || !n_out) return Report(synth, MS_ERR_INVALID_ARGUMENT, "out or n_out is NULL");
+  ms_status st = ms_synth_start_phonemes(synth, ids, chunk_lengths, n_chunks, prompt_pcm,
+                                         n_frames, sample_rate, channels, opts);
+  if (st != MS_OK) return st;
+  st = Guard(synth, [&]() -> ms_status { return Drain(synth, out, n_out); });
+  if (st != MS_OK) synth->impl->Abort();
+  return st;
+}
+
+void ms_free_audio(float* samples) { std::free(samples); }
+
+int32_t ms_synth_sample_rate(const ms_synth* synth) {
+  return synth ? static_cast<int32_t>(synth->impl->config().sample_rate) : 0;
+}
+
+ms_status ms_synth_limits(const ms_synth* synth, ms_limits* out) {
+  if (!synth) return NullHandle();
+  ms_synth* s = const_cast<ms_synth*>(synth);
+  if (!out) return Report(s, MS_ERR_INVALID_ARGUMENT, "out is NULL");
+  if (out->struct_size < sizeof(size_t) + sizeof(int32_t) || out->struct_size > kMaxStructSize) {
+    return Report(s, MS_ERR_INVALID_ARGUMENT, "ms_limits.struct_size must be set to sizeof(ms_limits)");
+  }
+  synth->impl->FillLimits(out);  // cannot fail; leaves last_error alone
+  return MS_OK;
+}
+
+ms_status ms_synth_timings(const ms_synth* synth, ms_timings* out) {
+  if (!synth) return NullHandle();
+  ms_synth* s = const_cast<ms_synth*>(synth);
+  if (!out) return Report(s, MS_ERR_INVALID_ARGUMENT, "out is NULL");
+  if (out->struct_size < sizeof(size_t) + sizeof(double) || out->struct_size > kMaxStructSize) {
+    return Report(s, MS_ERR_INVALID_ARGUMENT, "ms_timings.struct_size must be set to sizeof(ms_timings)");
+  }
+  synth->impl->FillTimings(out);
+  return MS_OK;
+}
+
+const char* ms_synth_symbol(const ms_synth* synth, int32_t id) {
+  if (!synth) return nullptr;
+  const auto& sym = synth->impl->symbols();
+  if (id < 0 || static_cast<size_t>(id) >= sym.size()) return nullptr;
+  return sym[static_cast<size_t>(id)].c_str();
+}
+
+}  // extern "C"

@@ -1,0 +1,735 @@
+#include "engine.h"
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+#include <set>
+#include <utility>
+
+#include <executorch/extension/module/module.h>
+#include <executorch/extension/tensor/tensor.h>
+#include <executorch/runtime/platform/runtime.h>
+
+#include "common.h"
+#include "et_threadpool.h"
+#include "frontend/text_frontend.h"
+#include "rng.h"
+#include "schedule.h"
+#include "wav.h"
+
+namespace mobilespeech {
+
+namespace et = ::executorch;
+using et::aten::ScalarType;
+using et::extension::Module;
+using et::runtime::EValue;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kMaxStepsPerLayer = 64;
+
+namespace {
+
+double Seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", '" : "'") + v[i] + "'";
+  return s + "]";
+}
+
+std::string ShapeString(const std::vector<int64_t>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+  return s + "]";
+}
+
+// ---- the process-wide ExecuTorch thread pool ------------------------------------------------
+std::mutex g_pool_mu;
+int g_live_handles = 0;
+
+}  // namespace
+
+// Counts live handles; the pool is resized only when no other handle holds programs that were
+// prepared with the current pool (XNNPACK keeps a pointer to it).
+struct PoolLease {
+  explicit PoolLease(int requested) {
+    std::lock_guard<std::mutex> lock(g_pool_mu);
+    auto* pool = et::extension::threadpool::get_threadpool();
+    if (pool && requested > 0 && g_live_handles == 0 &&
+        pool->get_thread_count() != static_cast<size_t>(requested)) {
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#endif
+      pool->_unsafe_reset_threadpool(static_cast<uint32_t>(requested));
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+    }
+    threads = pool ? static_cast<int>(pool->get_thread_count()) : 1;
+    ++g_live_handles;
+  }
+  ~PoolLease() {
+    std::lock_guard<std::mutex> lock(g_pool_mu);
+    --g_live_handles;
+  }
+  PoolLease(const PoolLease&) = delete;
+  PoolLease& operator=(const PoolLease&) = delete;
+  int threads = 1;
+};
+
+// One .pte file through ExecuTorch's Module API.
+class Program {
+ public:
+  Program(const std::string& path, std::string file)
+      : file_(std::move(file)), module_(std::make_unique<Module>(path, Module::LoadMode::Mmap)) {}
+
+  void Load() {
+    auto err = module_->load();
+    if (err != et::runtime::Error::Ok) {
+      Fail(MS_ERR_MODEL, Format("ExecuTorch cannot load %s (error 0x%x)", file_.c_str(),
+                                static_cast<unsigned>(err)));
+    }
+    auto names = module_->method_names();
+    if (!names.ok()) {
+      Fail(MS_ERR_MODEL, Format("ExecuTorch cannot list the methods of %s (error 0x%x)",
+                                file_.c_str(), static_cast<unsigned>(names.error())));
+    }
+    names_ = std::set<std::string>(names->begin(), names->end());
+  }
+
+  bool Has(const std::string& m) const { return names_.count(m) != 0; }
+  std::vector<std::string> Names() const { return {names_.begin(), names_.end()}; }
+  const std::string& file() const { return file_; }
+
+  et::runtime::MethodMeta Meta(const std::string& m) {
+    auto r = module_->method_meta(m);
+    if (!r.ok()) {
+      Fail(MS_ERR_MODEL, Format("%s:%s has no readable metadata (error 0x%x)", file_.c_str(),
+                                m.c_str(), static_cast<unsigned>(r.error())));
+    }
+    return *r;
+  }
+
+  void LoadMethod(const std::string& m) {
+    auto err = module_->load_method(m);
+    if (err != et::runtime::Error::Ok) {
+      Fail(MS_ERR_MODEL, Format("ExecuTorch cannot load %s:%s (error 0x%x)", file_.c_str(),
+                                m.c_str(), static_cast<unsigned>(err)));
+    }
+  }
+
+  void UnloadMethod(const std::string& m) { module_->unload_method(m); }
+
+  std::vector<EValue> Run(const std::string& m, const std::vector<EValue>& inputs) {
+    auto r = module_->execute(m, inputs);
+    if (!r.ok()) {
+      Fail(MS_ERR_MODEL, Format("program method %s failed (ExecuTorch error 0x%x)", m.c_str(),
+                                static_cast<unsigned>(r.error())));
+    }
+    return std::move(*r);
+  }
+
+ private:
+  std::string file_;
+  std::unique_ptr<Module> module_;
+  std::set<std::string> names_;
+};
+
+namespace {
+
+struct InputExpect {
+  ScalarType dtype;
+  std::vector<int64_t> shape;
+};
+
+// Copies a tensor output after checking dtype and element count.
+template <typename T>
+void CopyOut(const std::vector<EValue>& outs, size_t i, ScalarType dtype, size_t numel,
+             const char* what, std::vector<T>* dst) {
+  if (i >= outs.size() || !outs[i].isTensor()) {
+    Fail(MS_ERR_MODEL, Format("program method %s returned no tensor output %zu", what, i));
+  }
+  const auto& t = outs[i].toTensor();
+  if (t.scalar_type() != dtype || static_cast<size_t>(t.numel()) != numel) {
+    Fail(MS_ERR_MODEL, Format("program method %s returned output %zu with %zu elements, %zu "
+                              "expected (a bundle program does not match its manifest)",
+                              what, i, static_cast<size_t>(t.numel()), numel));
+  }
+  const T* p = t.template const_data_ptr<T>();
+  dst->assign(p, p + numel);
+}
+
+template <typename T>
+et::extension::TensorPtr Blob(const T* data, std::vector<et::aten::SizesType> sizes,
+                              ScalarType dtype) {
+  return et::extension::from_blob(const_cast<T*>(data), std::move(sizes), dtype);
+}
+
+bool ValidUtf8(const char* s, size_t n) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(s);
+  size_t i = 0;
+  while (i < n) {
+    unsigned char c = p[i];
+    size_t len;
+    uint32_t cp;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > n) return false;
+    for (size_t k = 1; k < len; ++k) {
+      if ((p[i + k] & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (p[i + k] & 0x3F);
+    }
+    static const uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += len;
+  }
+  return true;
+}
+
+}  // namespace
+
+struct Synthesizer::Job {
+  std::vector<std::vector<int64_t>> chunks;
+  std::vector<int> steps;
+  float length_scale = 1.0f;
+  uint64_t seed = 0;
+  size_t sentence = 0;
+  bool generated = false;
+  bool sped_up = false;
+  uint32_t prompt_flags = 0;
+  int64_t t = 0;
+  std::vector<int64_t> tokens;  // [N, T]
+  std::vector<Window> windows;
+  size_t window = 0;
+  Clock::time_point t_start;
+  bool had_audio = false;
+  // scratch
+  std::vector<float> text;
+  std::vector<int64_t> frames, index, win_tokens;
+  std::vector<float> noise, keep, wav;
+};
+
+Synthesizer::Synthesizer(const SynthOptions& opts) : opts_(opts) {
+  et::runtime::runtime_init();
+  bundle_ = OpenBundle(opts.bundle_dir, opts.verify_checksums);
+  const BundleConfig& c = bundle_.config;
+  audio_limits_.min_prompt_seconds = c.min_prompt_seconds;
+  audio_limits_.max_prompt_seconds = c.max_prompt_seconds;
+  audio_limits_.silence_rms = c.silence_rms;
+  // Handle-level defaults are checked like per-call ones.
+  CallOptions defaults;
+  defaults.steps = opts_.steps;
+  defaults.length_scale = opts_.length_scale;
+  std::vector<int> steps;
+  float ls;
+  uint64_t seed;
+  opts_.steps.clear();
+  opts_.length_scale = 1.0f;
+  ValidateCall(defaults, &steps, &ls, &seed);
+  opts_.steps = steps;
+  opts_.length_scale = ls;
+  lease_ = std::make_unique<PoolLease>(opts.num_threads);
+  num_threads_ = lease_->threads;
+  LoadPrograms();
+  FrontendLimits fl;
+  fl.max_chars = static_cast<size_t>(c.frontend_max_chars);
+  fl.max_phonemes = static_cast<size_t>(c.frontend_max_phonemes);
+  fl.word_boundaries = c.word_boundaries;
+  std::string err;
+  frontend_ = TextFrontend::Load(bundle_.root, bundle_.symbols, fl, &err);
+  if (!frontend_) frontend_error_ = err.empty() ? "the text frontend could not be loaded" : err;
+  timings_.first_audio_s = -1.0;
+}
+
+Synthesizer::~Synthesizer() = default;
+
+void Synthesizer::LoadPrograms() {
+  const BundleConfig& c = bundle_.config;
+  // The constants every program must carry, and the config must agree with.
+  const std::pair<const char*, std::vector<int64_t>> want[] = {
+      {"schema_version", {kSchemaVersion}},
+      {"sample_rate", {c.sample_rate}},
+      {"hop_length", {c.hop_length}},
+      {"n_codebooks", {c.n_codebooks}},
+      {"codebook_size", {c.codebook_size}},
+      {"d_model", {c.d_model}},
+      {"max_frames", {c.max_frames}},
+      {"max_phonemes", {c.max_phonemes}},
+      {"max_prompt_frames", {c.max_prompt_frames}},
+      {"decode_window", {c.decode_chunk_frames + 2 * c.decode_context_frames}},
+      {"decode_context", {c.decode_context_frames}},
+  };
+  for (const auto& w : want) {
+    auto it = bundle_.constants.find(w.first);
+    if (it == bundle_.constants.end()) {
+      Fail(MS_ERR_MODEL, Format("manifest constants lack '%s': exported by another version?", w.first));
+    }
+    if (it->second != w.second) {
+      Fail(MS_ERR_MODEL, Format("manifest constant %s=%s disagrees with its config (%s)", w.first,
+                                ShapeString(it->second).c_str(), ShapeString(w.second).c_str()));
+    }
+  }
+  auto ss = bundle_.constants.find("schedule_steps");
+  if (ss == bundle_.constants.end()) Fail(MS_ERR_MODEL, "manifest constants lack 'schedule_steps'");
+  if (ss->second != std::vector<int64_t>(c.steps.begin(), c.steps.end())) {
+    Fail(MS_ERR_MODEL, "manifest constant schedule_steps disagrees with its config");
+  }
+
+  const int64_t n = c.n_codebooks, v = c.codebook_size, d = c.d_model, lmax = c.max_phonemes,
+                tmax = c.max_frames, pmax = c.max_prompt_frames,
+                w = c.decode_chunk_frames + 2 * c.decode_context_frames;
+  const ScalarType F = ScalarType::Float, L = ScalarType::Long;
+  struct MethodSpec {
+    const char* name;
+    std::vector<InputExpect> inputs;
+    size_t outputs;
+  };
+  struct FileSpec {
+    const char* file;
+    std::unique_ptr<Program>* slot;
+    std::vector<MethodSpec> methods;
+  };
+  std::vector<FileSpec> files;
+  files.push_back({"prompt.pte", &prompt_,
+                   {{"encode", {{F, {1, 1, pmax * c.hop_length}}}, 1},
+                    {"memory", {{L, {1, n, pmax}}}, 1}}});
+  files.push_back({"text.pte", &text_,
+                   {{"text_and_durations", {{L, {1, lmax}}, {L, {1, n, pmax}}, {F, {1}}}, 2}}});
+  files.push_back({"smd.pte", &smd_,
+                   {{"step",
+                     {{L, {1, n, tmax}}, {L, {1}}, {F, {1, lmax, d}}, {L, {1, tmax}},
+                      {F, {1, pmax, d}}, {F, {1, tmax, v + 1}}, {F, {1}}, {L, {1}}},
+                     1}}});
+  files.push_back({"decoder.pte", &decoder_, {{"decode", {{L, {1, n, w}}, {F, {1, w}}}, 1}}});
+
+  for (auto& f : files) {
+    if (!bundle_.programs.count(f.file)) Fail(MS_ERR_MODEL, Format("bundle has no program '%s'", f.file));
+    auto p = std::make_unique<Program>(bundle_.Path(f.file), f.file);
+    p->Load();
+    std::vector<std::string> missing;
+    for (auto& m : f.methods) {
+      if (!p->Has(m.name)) missing.push_back(m.name);
+    }
+    if (!missing.empty()) {
+      Fail(MS_ERR_MODEL, Format("%s lacks method(s) %s (found %s)", f.file, Join(missing).c_str(),
+                                Join(p->Names()).c_str()));
+    }
+    CheckConstants(*p, f.file);
+    for (auto& m : f.methods) {
+      const auto& specs_by_method = bundle_.programs[f.file];
+      auto sit = specs_by_method.find(m.name);
+      if (sit == specs_by_method.end()) {
+        Fail(MS_ERR_MODEL, Format("manifest has no entry for %s:%s", f.file, m.name));
+      }
+      const auto& specs = sit->second;
+      auto meta = p->Meta(m.name);
+      if (meta.num_inputs() != specs.size()) {
+        Fail(MS_ERR_MODEL, Format("%s:%s takes %zu inputs, manifest says %zu", f.file, m.name,
+                                  meta.num_inputs(), specs.size()));
+      }
+      if (meta.num_inputs() != m.inputs.size() || meta.num_outputs() < m.outputs) {
+        Fail(MS_ERR_MODEL, Format("%s:%s has %zu inputs and %zu outputs; this runtime expects %zu "
+                                  "and %zu", f.file, m.name, meta.num_inputs(), meta.num_outputs(),
+                                  m.inputs.size(), m.outputs));
+      }
+      for (size_t i = 0; i < specs.size(); ++i) {
+        auto info = meta.input_tensor_meta(i);
+        if (!info.ok()) {
+          Fail(MS_ERR_MODEL, Format("%s:%s input %zu is not a tensor", f.file, m.name, i));
+        }
+        std::vector<int64_t> sizes(info->sizes().begin(), info->sizes().end());
+        if (sizes != specs[i].max_shape) {
+          Fail(MS_ERR_MODEL, Format("%s:%s input %s has bound %s, manifest says %s", f.file, m.name,
+                                    specs[i].name.c_str(), ShapeString(sizes).c_str(),
+                                    ShapeString(specs[i].max_shape).c_str()));
+        }
+        if (sizes != m.inputs[i].shape || info->scalar_type() != m.inputs[i].dtype) {
+          Fail(MS_ERR_MODEL, Format("%s:%s input %s has bound %s (dtype %d); the config implies %s "
+                                    "(dtype %d)", f.file, m.name, specs[i].name.c_str(),
+                                    ShapeString(sizes).c_str(),
+                                    static_cast<int>(info->scalar_type()),
+                                    ShapeString(m.inputs[i].shape).c_str(),
+                                    static_cast<int>(m.inputs[i].dtype)));
+        }
+      }
+      p->LoadMethod(m.name);
+    }
+    *f.slot = std::move(p);
+  }
+}
+
+void Synthesizer::CheckConstants(Program& p, const std::string& file) {
+  for (const auto& kv : bundle_.constants) {
+    const std::string& key = kv.first;
+    if (!p.Has(key)) {
+      Fail(MS_ERR_MODEL, Format("%s lacks metadata '%s': exported by another version?",
+                                file.c_str(), key.c_str()));
+    }
+    std::vector<EValue> outs = p.Run(key, {});
+    std::vector<int64_t> got;
+    for (const EValue& e : outs) {
+      if (e.isInt()) {
+        got.push_back(e.toInt());
+      } else if (e.isBool()) {
+        got.push_back(e.toBool() ? 1 : 0);
+      } else if (e.isDouble()) {
+        got.push_back(static_cast<int64_t>(e.toDouble()));
+      } else if (e.isTensor() && e.toTensor().numel() == 1 &&
+                 e.toTensor().scalar_type() == ScalarType::Long) {
+        got.push_back(e.toTensor().const_data_ptr<int64_t>()[0]);
+      } else {
+        Fail(MS_ERR_MODEL, Format("%s: metadata '%s' has an unexpected type", file.c_str(),
+                                  key.c_str()));
+      }
+    }
+    p.UnloadMethod(key);
+    if (key == "schema_version" && got != std::vector<int64_t>{kSchemaVersion}) {
+      Fail(MS_ERR_MODEL, Format("%s has schema %s, runtime reads %lld", file.c_str(),
+                                ShapeString(got).c_str(), static_cast<long long>(kSchemaVersion)));
+    }
+    if (got != kv.second) {
+      Fail(MS_ERR_MODEL, Format("%s was exported for %s=%s, the manifest says %s: programs from "
+                                "different bundles were mixed", file.c_str(), key.c_str(),
+                                ShapeString(got).c_str(), ShapeString(kv.second).c_str()));
+    }
+  }
+}
+
+void Synthesizer::ValidateCall(const CallOptions& opts, std::vector<int>* steps, float* length_scale,
+                               uint64_t* seed) const {
+  const BundleConfig& c = bundle_.config;
+  if (opts.steps.empty()) {
+    *steps = opts_.steps.empty() ? c.steps : opts_.steps;
+  } else {
+    bool ok = static_cast<int64_t>(opts.steps.size()) == c.n_codebooks;
+    for (int s : opts.steps) ok = ok && s >= 1 && s <= kMaxStepsPerLayer;
+    if (!ok) {
+      Fail(MS_ERR_INVALID_ARGUMENT, Format("steps must give 1..%d steps for each of the %lld codec "
+                                           "layers", kMaxStepsPerLayer,
+                                           static_cast<long long>(c.n_codebooks)));
+    }
+    *steps = opts.steps;
+  }
+  float ls = opts.length_scale == 0.0f ? opts_.length_scale : opts.length_scale;
+  if (!(ls >= 0.25f && ls <= 4.0f)) {
+    Fail(MS_ERR_INVALID_ARGUMENT, Format("length_scale must be in [0.25, 4], got %g", static_cast<double>(ls)));
+  }
+  *length_scale = ls;
+  if (opts.use_seed) {
+    *seed = opts.seed;
+  } else if (opts_.use_seed) {
+    *seed = opts_.seed;
+  } else {
+    *seed = static_cast<uint64_t>(c.seed);
+  }
+}
+
+void Synthesizer::Abort() {
+  job_.reset();
+  state_ = State::Idle;
+}
+
+void Synthesizer::CheckCancel() const {
+  if (cancel_.load(std::memory_order_relaxed)) Fail(MS_ERR_CANCELLED, "synthesis was cancelled");
+}
+
+void Synthesizer::StartText(const char* text, const PromptInput& prompt, const CallOptions& opts) {
+  const auto t_start = Clock::now();
+  cancel_.store(false, std::memory_order_relaxed);
+  Abort();
+  std::vector<int> steps;
+  float ls;
+  uint64_t seed;
+  ValidateCall(opts, &steps, &ls, &seed);
+  if (!frontend_) Fail(MS_ERR_MODEL, frontend_error_);
+  const size_t n = std::strlen(text);
+  const size_t max_chars = static_cast<size_t>(bundle_.config.frontend_max_chars);
+  if (n > 4 * max_chars) {
+    Fail(MS_ERR_INVALID_TEXT, Format("text is %zu bytes long; the limit is %zu characters per "
+                                     "request: split it into shorter pieces", n, max_chars));
+  }
+  if (!ValidUtf8(text, n)) Fail(MS_ERR_INVALID_TEXT, "text is not valid UTF-8");
+  std::vector<std::vector<int64_t>> chunks;
+  std::string err;
+  if (!frontend_->Encode(std::string(text, n), &chunks, &err)) {
+    Fail(MS_ERR_INVALID_TEXT, err.empty() ? "text has nothing to pronounce" : err);
+  }
+  if (chunks.empty()) Fail(MS_ERR_INVALID_TEXT, "text has nothing to pronounce");
+  CallOptions resolved;
+  resolved.use_seed = true;
+  resolved.seed = seed;
+  resolved.steps = steps;
+  resolved.length_scale = ls;
+  Begin(std::move(chunks), prompt, resolved, Seconds(t_start, Clock::now()), t_start);
+}
+
+void Synthesizer::StartPhonemes(std::vector<std::vector<int64_t>> chunks, const PromptInput& prompt,
+                                const CallOptions& opts) {
+  const auto t_start = Clock::now();
+  cancel_.store(false, std::memory_order_relaxed);
+  Abort();
+  std::vector<int> steps;
+  float ls;
+  uint64_t seed;
+  ValidateCall(opts, &steps, &ls, &seed);
+  CallOptions resolved;
+  resolved.use_seed = true;
+  resolved.seed = seed;
+  resolved.steps = steps;
+  resolved.length_scale = ls;
+  Begin(std::move(chunks), prompt, resolved, 0.0, t_start);
+}
+
+void Synthesizer::Begin(std::vector<std::vector<int64_t>> chunks, const PromptInput& prompt,
+                        const CallOptions& opts, double frontend_s, Clock::time_point t_start) {
+  const BundleConfig& c = bundle_.config;
+  if (chunks.empty()) Fail(MS_ERR_INVALID_TEXT, "no phoneme chunks to speak");
+  const int64_t n_symbols = static_cast<int64_t>(bundle_.symbols.size());
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    const auto& ch = chunks[i];
+    if (ch.empty()) Fail(MS_ERR_INVALID_TEXT, Format("phoneme chunk %zu is empty", i));
+    if (static_cast<int64_t>(ch.size()) > c.max_phonemes) {
+      Fail(MS_ERR_INVALID_TEXT, Format("%zu phonemes in one chunk; the model takes at most %lld",
+                                       ch.size(), static_cast<long long>(c.max_phonemes)));
+    }
+    for (int64_t id : ch) {
+      if (id < 0 || id >= n_symbols) {
+        Fail(MS_ERR_INVALID_TEXT, Format("phoneme id %lld in chunk %zu is outside 0..%lld",
+                                         static_cast<long long>(id), i,
+                                         static_cast<long long>(n_symbols - 1)));
+      }
+    }
+  }
+  timings_ = ms_timings{};
+  timings_.first_audio_s = -1.0;
+  timings_.frontend_s = frontend_s;
+  const auto t0 = Clock::now();
+  PreparePrompt(prompt);
+  timings_.prompt_s = Seconds(t0, Clock::now());
+  auto job = std::make_unique<Job>();
+  job->chunks = std::move(chunks);
+  job->steps = opts.steps;
+  job->length_scale = opts.length_scale;
+  job->seed = opts.seed;
+  job->t_start = t_start;
+  job->prompt_flags = prompt_trimmed_ ? MS_CHUNK_PROMPT_TRIMMED : 0u;
+  job_ = std::move(job);
+  state_ = State::Running;
+}
+
+void Synthesizer::PreparePrompt(const PromptInput& in) {
+  const BundleConfig& c = bundle_.config;
+  const int32_t sr = static_cast<int32_t>(c.sample_rate);
+  ConditionedPrompt cond;
+  if (in.pcm == nullptr) {
+    if (!default_prompt_loaded_) {
+      if (bundle_.default_prompt.empty()) {
+        Fail(MS_ERR_INVALID_AUDIO, "no prompt voice given and this model has no default one");
+      }
+      WavData wav;
+      std::string err;
+      if (!ReadWav(bundle_.Path(bundle_.default_prompt), &wav, &err)) {
+        Fail(MS_ERR_MODEL, "the bundle's default prompt cannot be read: " + err);
+      }
+      ConditionedPrompt d = ConditionPrompt(wav.samples.data(), wav.frames(), wav.sample_rate,
+                                            wav.channels, sr, audio_limits_);
+      default_prompt_ = std::move(d.samples);
+      default_prompt_trimmed_ = d.trimmed;
+      default_prompt_loaded_ = true;
+    }
+    cond.samples = default_prompt_;
+    cond.trimmed = default_prompt_trimmed_;
+  } else {
+    cond = ConditionPrompt(in.pcm, in.n_frames, in.sample_rate, in.channels, sr, audio_limits_);
+  }
+  if (!prompt_tokens_.empty() && cond.samples == prompt_samples_) {
+    prompt_trimmed_ = cond.trimmed;
+    return;  // cached
+  }
+  // The encoder program has one fixed window (max_prompt_frames); pad, then keep the frames the
+  // real audio covers.
+  const int64_t hop = c.hop_length, pmax = c.max_prompt_frames, n = c.n_codebooks,
+                v = c.codebook_size, d = c.d_model;
+  const int64_t frames = std::min<int64_t>(static_cast<int64_t>(cond.samples.size()) / hop, pmax);
+  if (frames < 1) Fail(MS_ERR_INVALID_AUDIO, "prompt is shorter than one codec frame");
+  std::vector<float> window(static_cast<size_t>(pmax * hop), 0.0f);
+  std::copy(cond.samples.begin(), cond.samples.begin() + frames * hop, window.begin());
+  CheckCancel();
+  auto wav_t = Blob(window.data(), {1, 1, static_cast<int32_t>(pmax * hop)}, ScalarType::Float);
+  std::vector<int64_t> all;
+  CopyOut(prompt_->Run("encode", {EValue(*wav_t)}), 0, ScalarType::Long,
+          static_cast<size_t>(n * pmax), "encode", &all);
+  std::vector<int64_t> tokens(static_cast<size_t>(n * frames));
+  for (int64_t q = 0; q < n; ++q) {
+    for (int64_t i = 0; i < frames; ++i) {
+      int64_t tok = all[q * pmax + i];
+      if (tok < 0 || tok >= v) Fail(MS_ERR_MODEL, "the prompt encoder returned an invalid token");
+      tokens[q * frames + i] = tok;
+    }
+  }
+  CheckCancel();
+  auto tok_t = Blob(tokens.data(), {1, static_cast<int32_t>(n), static_cast<int32_t>(frames)},
+                    ScalarType::Long);
+  std::vector<float> memory;
+  CopyOut(prompt_->Run("memory", {EValue(*tok_t)}), 0, ScalarType::Float,
+          static_cast<size_t>(frames * d), "memory", &memory);
+  prompt_samples_ = std::move(cond.samples);
+  prompt_trimmed_ = cond.trimmed;
+  prompt_tokens_ = std::move(tokens);
+  prompt_frames_ = frames;
+  prompt_memory_ = std::move(memory);
+}
+
+void Synthesizer::Generate() {
+  Job& j = *job_;
+  const BundleConfig& c = bundle_.config;
+  const int64_t n = c.n_codebooks, v = c.codebook_size, d = c.d_model;
+  const auto& ids = j.chunks[j.sentence];
+  const int32_t l = static_cast<int32_t>(ids.size());
+  const int32_t pf = static_cast<int32_t>(prompt_frames_), n32 = static_cast<int32_t>(n),
+                d32 = static_cast<int32_t>(d);
+  auto t0 = Clock::now();
+  CheckCancel();
+  auto ids_t = Blob(ids.data(), {1, l}, ScalarType::Long);
+  auto prompt_t = Blob(prompt_tokens_.data(), {1, n32, pf}, ScalarType::Long);
+  float ls = j.length_scale;
+  auto ls_t = Blob(&ls, {1}, ScalarType::Float);
+  {
+    auto outs = text_->Run("text_and_durations", {EValue(*ids_t), EValue(*prompt_t), EValue(*ls_t)});
+    CopyOut(outs, 0, ScalarType::Float, static_cast<size_t>(l) * d, "text_and_durations", &j.text);
+    CopyOut(outs, 1, ScalarType::Long, static_cast<size_t>(l), "text_and_durations", &j.frames);
+  }
+  j.sped_up = RegulateDurations(&j.frames, c.max_frames);
+  timings_.text_s += Seconds(t0, Clock::now());
+  t0 = Clock::now();
+  j.index.clear();
+  for (int32_t i = 0; i < l; ++i) j.index.insert(j.index.end(), static_cast<size_t>(j.frames[i]), i);
+  const int64_t t = static_cast<int64_t>(j.index.size());
+  const int32_t t32 = static_cast<int32_t>(t);
+  j.t = t;
+  j.tokens.assign(static_cast<size_t>(n * t), v);
+  j.noise.resize(static_cast<size_t>(t * (v + 1)));
+  const uint64_t seed = j.seed + static_cast<uint64_t>(j.sentence);
+  auto text_t = Blob(j.text.data(), {1, l, d32}, ScalarType::Float);
+  auto index_t = Blob(j.index.data(), {1, t32}, ScalarType::Long);
+  auto memory_t = Blob(prompt_memory_.data(), {1, pf, d32}, ScalarType::Float);
+  auto noise_t = Blob(j.noise.data(), {1, t32, static_cast<int32_t>(v + 1)}, ScalarType::Float);
+  std::vector<int64_t> next;
+  for (const Step& st : Plan(t, j.steps, c.temperature)) {
+    CheckCancel();
+    rng::Uniform(seed, st.layer, st.step, j.noise.data(), j.noise.size());
+    int64_t layer = st.layer, n_masked = st.n_masked_after;
+    float temp = static_cast<float>(st.temperature);
+    auto tokens_t = Blob(j.tokens.data(), {1, n32, t32}, ScalarType::Long);
+    auto layer_t = Blob(&layer, {1}, ScalarType::Long);
+    auto temp_t = Blob(&temp, {1}, ScalarType::Float);
+    auto nm_t = Blob(&n_masked, {1}, ScalarType::Long);
+    CopyOut(smd_->Run("step", {EValue(*tokens_t), EValue(*layer_t), EValue(*text_t),
+                               EValue(*index_t), EValue(*memory_t), EValue(*noise_t),
+                               EValue(*temp_t), EValue(*nm_t)}),
+            0, ScalarType::Long, static_cast<size_t>(n * t), "step", &next);
+    j.tokens.swap(next);
+    timings_.smd_calls += 1;
+  }
+  for (int64_t tok : j.tokens) {
+    if (tok < 0 || tok >= v) Fail(MS_ERR_MODEL, "the SMD program left masked or invalid tokens");
+  }
+  j.windows = DecodeWindows(t, c.decode_chunk_frames);
+  j.window = 0;
+  j.generated = true;
+  timings_.smd_s += Seconds(t0, Clock::now());
+  timings_.frames += t;
+}
+
+bool Synthesizer::Next(ms_audio_chunk* out) {
+  std::memset(out, 0, sizeof *out);
+  if (state_ == State::Idle) {
+    Fail(MS_ERR_STATE, "no synthesis in progress: call ms_synth_start first (a failed or "
+                       "cancelled synthesis must be started again)");
+  }
+  if (state_ == State::Done) return false;
+  CheckCancel();  // a cancel ends a running synthesis even when only MS_DONE was left
+  Job& j = *job_;
+  if (j.sentence >= j.chunks.size()) {
+    Abort();
+    state_ = State::Done;
+    return false;
+  }
+  if (!j.generated) Generate();
+  CheckCancel();
+  const BundleConfig& c = bundle_.config;
+  const auto t0 = Clock::now();
+  const int64_t chunk = c.decode_chunk_frames, ctx = c.decode_context_frames, hop = c.hop_length,
+                n = c.n_codebooks, w = chunk + 2 * ctx;
+  const Window& win = j.windows[j.window];
+  WindowTokens(j.tokens, n, j.t, win, chunk, ctx, &j.win_tokens, &j.keep);
+  auto tok_t = Blob(j.win_tokens.data(), {1, static_cast<int32_t>(n), static_cast<int32_t>(w)},
+                    ScalarType::Long);
+  auto keep_t = Blob(j.keep.data(), {1, static_cast<int32_t>(w)}, ScalarType::Float);
+  CopyOut(decoder_->Run("decode", {EValue(*tok_t), EValue(*keep_t)}), 0, ScalarType::Float,
+          static_cast<size_t>(w * hop), "decode", &j.wav);
+  chunk_.assign(j.wav.begin() + ctx * hop, j.wav.begin() + (ctx + win.frames) * hop);
+  for (float& x : chunk_) x = std::min(1.0f, std::max(-1.0f, x));  // np.clip (NaN stays NaN)
+  timings_.decoder_s += Seconds(t0, Clock::now());
+  timings_.audio_s += static_cast<double>(chunk_.size()) / static_cast<double>(c.sample_rate);
+  out->samples = chunk_.data();
+  out->n_samples = chunk_.size();
+  out->sample_rate = static_cast<int32_t>(c.sample_rate);
+  out->sentence = static_cast<int32_t>(j.sentence);
+  out->flags = j.prompt_flags | (j.sped_up ? MS_CHUNK_SPED_UP : 0u);
+  j.window += 1;
+  if (j.window == j.windows.size()) {
+    out->flags |= MS_CHUNK_END_OF_SENTENCE;
+    j.sentence += 1;
+    j.generated = false;
+  }
+  if (!j.had_audio) {
+    j.had_audio = true;
+    timings_.first_audio_s = Seconds(j.t_start, Clock::now());
+  }
+  return true;
+}
+
+void Synthesizer::FillLimits(ms_limits* out) const noexcept {
+  const BundleConfig& c = bundle_.config;
+  ms_limits l{};
+  l.struct_size = out->struct_size;
+  l.sample_rate = static_cast<int32_t>(c.sample_rate);
+  l.n_codebooks = static_cast<int32_t>(c.n_codebooks);
+  l.max_steps_per_layer = kMaxStepsPerLayer;
+  l.max_chars = static_cast<int32_t>(c.frontend_max_chars);
+  l.max_phonemes = static_cast<int32_t>(c.max_phonemes);
+  l.max_frames = static_cast<int32_t>(c.max_frames);
+  l.max_prompt_frames = static_cast<int32_t>(c.max_prompt_frames);
+  l.n_symbols = static_cast<int32_t>(bundle_.symbols.size());
+  l.frame_rate = static_cast<float>(static_cast<double>(c.sample_rate) / static_cast<double>(c.hop_length));
+  l.min_prompt_seconds = static_cast<float>(c.min_prompt_seconds);
+  l.max_prompt_seconds = static_cast<float>(c.max_prompt_seconds);
+  l.has_text_frontend = frontend_ ? 1 : 0;
+  l.num_threads = num_threads_;
+  std::memcpy(out, &l, std::min(out->struct_size, sizeof l));
+}
+
+void Synthesizer::FillTimings(ms_timings* out) const noexcept {
+  ms_timings t = timings_;
+  t.struct_size = out->struct_size;
+  std::memcpy(out, &t, std::min(out->struct_size, sizeof t));
+}
+
+}  // namespace mobilespeech

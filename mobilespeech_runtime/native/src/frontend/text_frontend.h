@@ -1,0 +1,37 @@
+// Internal C++ interface between the C ABI runtime and the on-device text frontend.
+// Contract: Encode() returns exactly what Python's mobilespeech_runtime.frontend.Frontend.encode()
+// returns for the same text and config (phoneme ids per synthesis chunk), except where
+// documented (homographs without a POS tagger take g2p-en's untagged default pronunciation;
+// export can choose CMUdict's first instead: write_frontend_assets(homographs=...)).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mobilespeech {
+
+struct FrontendLimits {
+  std::size_t max_chars = 2000;     // FrontendConfig.max_chars
+  std::size_t max_phonemes = 120;   // FrontendConfig.max_phonemes (chunk split limit)
+  bool word_boundaries = false;     // FrontendConfig.word_boundaries: keep <wb> ids or not
+};
+
+class TextFrontend {
+ public:
+  // Loads the frontend assets of a bundle folder (files named in manifest.json "frontend").
+  // `symbols` is manifest.json "symbols" (id = position). Returns nullptr and sets *err on failure.
+  static std::unique_ptr<TextFrontend> Load(const std::string& bundle_dir,
+                                            const std::vector<std::string>& symbols,
+                                            const FrontendLimits& limits, std::string* err);
+  virtual ~TextFrontend() = default;
+
+  // UTF-8 text -> phoneme id chunks. Returns false and a user-facing message in *err for
+  // empty / too long / unpronounceable text. Never throws.
+  virtual bool Encode(const std::string& utf8_text, std::vector<std::vector<int64_t>>* chunks,
+                      std::string* err) const = 0;
+};
+
+}  // namespace mobilespeech

@@ -1,0 +1,37 @@
+// The plans the runtime follows, mirroring mobilespeech_runtime/schedule.py line for line.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace mobilespeech {
+
+struct Step {
+  int64_t layer;
+  int64_t step;
+  int64_t n_masked_after;  // positions of `layer` still masked after this step
+  double temperature;      // Gumbel noise scale; 0 = greedy
+};
+
+// Every SMD forward pass for one utterance, in order (schedule.plan).
+std::vector<Step> Plan(int64_t n_frames, const std::vector<int>& steps, double temperature);
+
+// Integer frames per phoneme -> frames with 1 <= total <= max_frames (schedule.regulate_durations).
+// Returns whether the durations were compressed.
+bool RegulateDurations(std::vector<int64_t>* frames, int64_t max_frames);
+
+struct Window {
+  int64_t start;   // first output frame of this chunk
+  int64_t frames;  // output frames kept (== chunk except at the end)
+};
+
+std::vector<Window> DecodeWindows(int64_t n_frames, int64_t chunk);
+
+// tokens [N, T] (row-major) -> window [N, chunk + 2 context] and keep [chunk + 2 context]
+// (schedule.window_tokens): frames outside the utterance are token 0 with keep 0.
+void WindowTokens(const std::vector<int64_t>& tokens, int64_t n, int64_t t, const Window& win,
+                  int64_t chunk, int64_t context, std::vector<int64_t>* window,
+                  std::vector<float>* keep);
+
+}  // namespace mobilespeech
