@@ -269,7 +269,7 @@ def train(
         step, history = state["step"], state.get("history", [])
         if rt.main:
             print(f"resumed at step {step}")
-    warmup = 1000
+    warmup = max(1, min(1000, steps // 10))
 
     def lr_at(s: int) -> float:
         return min(1.0, (s + 1) / warmup) * max(
@@ -345,6 +345,25 @@ def train(
     teardown(rt)
 
 
+def swap_codec(model_path: Path, codec_path: Path, out: Path) -> None:
+    """Put a codec whose decoder kept training (``train_codec --decoder-only``) into a model.
+
+    Only valid when the encoder and codebooks are unchanged, so the tokens the SMD learned
+    still mean the same; this is checked by comparing the encoder/quantizer weights.
+    """
+    model, extra = MobileSpeech.load(model_path)
+    state = load_state(codec_path)
+    if state is None:
+        raise MobileSpeechError(f"codec checkpoint not found: {codec_path}")
+    new = state["codec"]
+    for k, v in model.codec.state_dict().items():
+        if not k.startswith("model.decoder.") and not torch.equal(v, new[k]):
+            raise MobileSpeechError(f"{codec_path} changed {k}: its tokens differ from the model's")
+    model.codec.load_state_dict(new)
+    model.save(out, extra={**extra, "codec_steps": state.get("step")})
+    print(f"wrote {out} with the decoder of {codec_path} (step {state.get('step')})")
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -367,8 +386,14 @@ def main(argv: list[str] | None = None) -> None:
     t.add_argument("--max-frames", type=int, default=3000, help="padded frames per batch")
     t.add_argument("--lr", type=float, default=1e-3)
     t.add_argument("--threads", type=int, default=2)
+    w = sub.add_parser("swap-codec", help="use a decoder fine-tuned with frozen tokens")
+    w.add_argument("--model", type=Path, required=True)
+    w.add_argument("--codec", type=Path, required=True)
+    w.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
-    if args.cmd == "prepare":
+    if args.cmd == "swap-codec":
+        swap_codec(args.model, args.codec, args.out)
+    elif args.cmd == "prepare":
         prepare(args.corpus, args.codec, args.out, args.threads)
     elif args.cmd == "align":
         align(args.out, args.minutes, args.batch, args.threads)

@@ -1,0 +1,174 @@
+"""Training pieces: MAS durations, the aligner loss, spectral losses, and the TTS loop
+(single process, resume, and DDP with two CPU processes on gloo)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from mobilespeech_runtime.config import tiny_config
+from mobilespeech_runtime.frontend import DEFAULT_SYMBOLS
+from mobilespeech_runtime.model import MobileSpeech
+from training.aligner import Aligner, beta_binomial_prior, forward_sum_loss, monotonic_alignment
+from training.common import save_state
+from training.features import mel_filterbank, multiscale_spectral_loss
+from training.train_tts import MODEL, PREPARED, swap_codec
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_mas_follows_a_clear_diagonal_and_sums_to_frames() -> None:
+    true = np.array([3, 1, 4, 2, 5])
+    idx = np.repeat(np.arange(5), true)
+    logp = np.full((true.sum(), 5), -10.0)
+    logp[np.arange(true.sum()), idx] = 0.0
+    assert monotonic_alignment(logp).tolist() == true.tolist()
+    rng = np.random.default_rng(0)
+    for t, n in ((30, 7), (7, 7), (5, 9)):
+        d = monotonic_alignment(rng.standard_normal((t, n)))
+        assert d.sum() == t and len(d) == n
+        if t >= n:
+            assert (d >= 1).all()
+
+
+def test_prior_rows_are_distributions() -> None:
+    p = beta_binomial_prior(12, 40)
+    assert p.shape == (40, 12) and np.allclose(p.sum(1), 1.0, atol=1e-5)
+    assert p[0].argmax() == 0 and p[-1].argmax() == 11
+
+
+def test_aligner_forward_sum_loss_is_finite_and_trains() -> None:
+    torch.manual_seed(0)
+    al = Aligner(80, 16, dim=32)
+    ph = torch.randint(4, 70, (2, 6))
+    mel = torch.randn(2, 16, 20)
+    keep = torch.ones(2, 6, dtype=torch.bool)
+    opt = torch.optim.Adam(al.parameters(), lr=1e-2)
+    losses = []
+    for _ in range(15):
+        loss = forward_sum_loss(
+            al(mel, ph, keep, None), torch.tensor([6, 6]), torch.tensor([20, 20])
+        )
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(float(loss))
+    assert np.isfinite(losses).all() and losses[-1] < losses[0]
+
+
+def test_spectral_loss_and_mel() -> None:
+    fb = mel_filterbank(16000, 512, 40)
+    assert fb.shape == (40, 257) and float(fb.min()) >= 0
+    x = torch.randn(2, 8000)
+    assert float(multiscale_spectral_loss(x, x, 16000)) == 0.0
+    assert float(multiscale_spectral_loss(x * 0.5, x, 16000)) > 0.1
+
+
+def _fake_prepared(out: Path) -> None:
+    """A prepared dataset of random tokens with consistent durations (tiny config)."""
+    cfg = tiny_config()
+    torch.manual_seed(0)
+    model = MobileSpeech(cfg)
+    items = []
+    for i in range(12):
+        n_ph = 8 + i % 5
+        dur = torch.randint(2, 6, (n_ph,))
+        t = int(dur.sum())
+        items.append(
+            {
+                "utt_id": f"u{i}",
+                "speaker": f"s{i % 3}",
+                "split": "valid" if i < 2 else "train",
+                "text": "x",
+                "phonemes": torch.randint(4, 70, (n_ph,), dtype=torch.int16),
+                "tokens": torch.randint(
+                    0, cfg.codec.codebook_size, (cfg.codec.n_codebooks, t), dtype=torch.int16
+                ),
+                "mel": torch.zeros(80, t, dtype=torch.float16),
+                "durations": dur.to(torch.int16),
+            }
+        )
+    save_state(
+        out / PREPARED,
+        {
+            "config": cfg.to_dict(),
+            "codec": model.codec.state_dict(),
+            "items": items,
+            "symbols": DEFAULT_SYMBOLS.to_list(),
+        },
+    )
+
+
+def _run(args: list[str], env_extra: dict[str, str] | None = None) -> None:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", **(env_extra or {})}
+    proc = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+
+
+def test_train_resume_and_swap_codec(tmp_path: Path) -> None:
+    _fake_prepared(tmp_path)
+    cmd = [
+        sys.executable,
+        "-m",
+        "training.train_tts",
+        "train",
+        "--out",
+        str(tmp_path),
+        "--threads",
+        "1",
+        "--max-frames",
+        "200",
+    ]
+    _run([*cmd, "--steps", "3"])
+    model, extra = MobileSpeech.load(tmp_path / MODEL)
+    assert extra["steps"] == 3 and extra["symbols"] == DEFAULT_SYMBOLS.to_list()
+    _run([*cmd, "--steps", "5"])  # resumes from tts_state.pt
+    assert MobileSpeech.load(tmp_path / MODEL)[1]["steps"] == 5
+    # a codec with a different encoder must be refused; one with a new decoder accepted
+    state = {"codec": model.codec.state_dict(), "step": 7}
+    for k in state["codec"]:
+        if k.startswith("model.decoder.") and state["codec"][k].is_floating_point():
+            state["codec"][k] = state["codec"][k] + 0.01
+    save_state(tmp_path / "dec.pt", state)
+    swap_codec(tmp_path / MODEL, tmp_path / "dec.pt", tmp_path / "final.pt")
+    bad = {
+        "codec": {
+            k: (v + 1 if k.startswith("model.encoder.") and v.is_floating_point() else v)
+            for k, v in model.codec.state_dict().items()
+        }
+    }
+    save_state(tmp_path / "bad.pt", bad)
+    from mobilespeech_runtime.errors import MobileSpeechError
+
+    with pytest.raises(MobileSpeechError, match="tokens differ"):
+        swap_codec(tmp_path / MODEL, tmp_path / "bad.pt", tmp_path / "x.pt")
+
+
+@pytest.mark.slow
+def test_ddp_two_cpu_processes_on_gloo(tmp_path: Path) -> None:
+    _fake_prepared(tmp_path)
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node=2",
+            "--master_port=29533",
+            "-m",
+            "training.train_tts",
+            "train",
+            "--out",
+            str(tmp_path),
+            "--steps",
+            "3",
+            "--threads",
+            "1",
+            "--max-frames",
+            "200",
+        ]
+    )
+    assert MobileSpeech.load(tmp_path / MODEL)[1]["steps"] == 3
