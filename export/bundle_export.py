@@ -41,11 +41,13 @@ def code_digest() -> str:
     """Hash of the model and export sources: a code change invalidates cached programs."""
     import mobilespeech_runtime
 
-    roots = [Path(mobilespeech_runtime.__file__).parent, Path(__file__).parent]
+    pkg = Path(mobilespeech_runtime.__file__).parent
+    here = Path(__file__).parent
+    files = [*sorted((pkg / "model").glob("*.py")), pkg / "config.py", pkg / "schedule.py",
+             here / "programs.py", here / "lower.py"]
     h = hashlib.sha256()
-    for root in roots:
-        for f in sorted(root.rglob("*.py")):
-            h.update(f.read_bytes())
+    for f in files:
+        h.update(f.read_bytes())
     return h.hexdigest()[:12]
 
 
