@@ -117,6 +117,6 @@ def frame_index(durations: Tensor) -> Tensor:
 def length_regulate(text: Tensor, index: Tensor) -> Tensor:
     """text [B, L, D], index [B, T] -> frame-level text states [B, T, D] (a gather)."""
     if text.shape[0] == 1:  # inference/export: index_select instead of an expanded gather
-        return torch.index_select(text, 1, index[0]).unsqueeze(0)
+        return torch.index_select(text, 1, index[0])
     idx = index.unsqueeze(-1).expand(-1, -1, text.shape[-1])
     return torch.gather(text, 1, idx)
