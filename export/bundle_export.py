@@ -243,12 +243,8 @@ def _json_default(o: Any) -> Any:
     return str(o)
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(
-        prog="python -m export",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_model_source_args(ap: argparse.ArgumentParser) -> None:
+    """Where the model comes from and where the bundle goes (shared with export.release)."""
     src = ap.add_mutually_exclusive_group(required=True)
     src.add_argument("--checkpoint", type=Path)
     src.add_argument("--preset", choices=["tiny", "small", "base"])
@@ -256,6 +252,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--prompt", type=Path, required=True, help="default prompt voice (wav)")
     ap.add_argument("--out", type=Path, required=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="python -m export",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_model_source_args(ap)
     ap.add_argument("--variant", default="8da4w", choices=[*VARIANTS, "all"])
     ap.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
     ap.add_argument("--no-cache", action="store_true")

@@ -307,13 +307,9 @@ def build_parser() -> argparse.ArgumentParser:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    src = ap.add_mutually_exclusive_group(required=True)
-    src.add_argument("--checkpoint", type=Path)
-    src.add_argument("--preset", choices=["tiny", "small", "base"])
-    ap.add_argument("--random-init", action="store_true", help="with --preset: untrained weights")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--prompt", type=Path, required=True, help="default prompt voice (wav)")
-    ap.add_argument("--out", type=Path, required=True)
+    from .bundle_export import add_model_source_args
+
+    add_model_source_args(ap)
     ap.add_argument(
         "--variants",
         default=",".join(ALL_VARIANTS),
