@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from training import corpus, texts
+from training import augment, corpus, texts
 from training.corpus import (
     HELD_OUT_SPEAKERS,
     CorpusError,
@@ -113,11 +113,46 @@ def test_catalogue_ids_unique_and_held_out_explicit() -> None:
     assert all(ch.isalnum() or ch in "-_." for i in ids for ch in i)  # safe folder names
 
 
+def test_catalogue_pseudo_speakers_and_licences() -> None:
+    cat = voice_catalogue()
+    by_id = {v.speaker_id: v for v in cat}
+    train = [v for v in cat if not v.held_out]
+    assert len(train) >= 150  # the plan's speaker target
+    assert {"kokoro", "espeak", "flite"} <= {v.engine for v in cat if v.held_out}
+    for v in cat:
+        assert v.license, v.speaker_id
+        if v.augment is not None:  # held-out voices are never augmented, nor augmented from
+            assert not v.held_out and not by_id[v.base_id].held_out, v.speaker_id
+            assert not v.augment.is_identity
+        if v.engine == "kokoro":
+            assert len(v.blend) == 5 and sum(v.blend) == pytest.approx(1.0)
+            assert v.license.startswith("Apache-2.0")
+    assert "non-commercial" in by_id["mbrola-us1-p50-s160"].license
+    assert voice_catalogue() == cat  # identities are fixed, not drawn anew
+    blends = [v.blend for v in cat if v.engine == "kokoro"]
+    assert len(set(blends)) == len(blends)
+
+
+def test_corpus_sentences_add_normalized_numbers() -> None:
+    varied = texts.varied_sentences(200, seed=0)
+    assert len(varied) == 200 and varied == texts.varied_sentences(200, seed=0)
+    for s in varied:
+        assert texts.clean_sentence(s) == s and not any(c.isdigit() for c in s)
+    assert any("dollars" in s for s in varied) and any("Doctor" in s for s in varied)
+    assert texts.normalize_for_synthesis("Dr. Smith paid $12.50 at 7:30.") == (
+        "Doctor Smith paid twelve dollars fifty cents at seven thirty."
+    )
+
+
 # --------------------------------------------------------------------------- plan
 
 
+# Explicit sentences: the plan must not depend on whether Debian's fortunes are installed.
+PLAN_SENTENCES = [f"Test sentence number {i} for the corpus plan." for i in range(400)]
+
+
 def test_plan_splits_by_sentence_and_isolates_held_out() -> None:
-    sentences = texts.load_sentences(limit=400, seed=0)
+    sentences = PLAN_SENTENCES
     voices = voice_catalogue()
     plan = plan_corpus(sentences, voices, 500, valid_fraction=0.1, seed=1)
     assert len(plan) == 500
@@ -158,6 +193,76 @@ def test_trim_keeps_margin_and_normalize_sets_level() -> None:
     z = corpus.normalize_loudness(y)
     assert np.sqrt(np.mean(z**2)) == pytest.approx(corpus.TARGET_RMS, rel=1e-3)
     assert np.abs(corpus.normalize_loudness(np.r_[np.zeros(999), 1.0]).max()) <= corpus.MAX_PEAK
+
+
+# --------------------------------------------------------------------------- augmentation
+
+
+def _resonate(x: np.ndarray, f: float, bw: float, sr: int) -> np.ndarray:
+    r, th = np.exp(-np.pi * bw / sr), 2 * np.pi * f / sr
+    a1, a2 = 2 * r * np.cos(th), -r * r
+    y = np.zeros(len(x) + 2)  # two leading zeros: the filter's initial state
+    for n in range(len(x)):  # a two-pole resonator (numpy only: no scipy in the test set-up)
+        y[n + 2] = (1 - r) * x[n] + a1 * y[n + 1] + a2 * y[n]
+    return y[2:]
+
+
+def _vowel(sr: int, f0: float = 120.0, seconds: float = 1.0) -> np.ndarray:
+    x = np.zeros(int(sr * seconds))
+    x[:: int(sr / f0)] = 1.0
+    for f, bw in ((700, 80), (1200, 90), (2500, 120)):
+        x = _resonate(x, f, bw, sr)
+    x = x / np.abs(x).max() * 0.5 + 0.003 * np.random.default_rng(0).standard_normal(x.size)
+    return x.astype(np.float32)
+
+
+def _f0(x: np.ndarray, sr: int) -> float:
+    x = x[len(x) // 4 : 3 * len(x) // 4]
+    ac = np.correlate(x, x, "full")[len(x) - 1 :]
+    lo, hi = int(sr / 400), int(sr / 60)
+    return sr / (lo + int(np.argmax(ac[lo:hi])))
+
+
+def _formants(x: np.ndarray, sr: int, order: int = 14) -> list[float]:
+    x = x[len(x) // 4 : 3 * len(x) // 4].astype(np.float64)
+    x = x * np.hamming(len(x))
+    r = np.correlate(x, x, "full")[len(x) - 1 : len(x) + order]
+    toeplitz = r[np.abs(np.arange(order)[:, None] - np.arange(order)[None, :])]
+    a = np.linalg.solve(toeplitz, r[1:])
+    roots = [z for z in np.roots(np.r_[1, -a]) if z.imag > 0]
+    return sorted(f for f in (np.angle(z) * sr / (2 * np.pi) for z in roots) if 300 < f < 3500)
+
+
+def test_augmentation_moves_pitch_formants_and_tempo_independently() -> None:
+    sr = 22050
+    x = _vowel(sr)
+    f0, (f1, f2) = _f0(x, sr), _formants(x, sr)[:2]
+    assert f0 == pytest.approx(120, rel=0.02) and f2 == pytest.approx(1200, rel=0.05)
+    # pitch and formants up together, slower
+    y = augment.apply(x, sr, augment.Augmentation(pitch=3.0, formant=1.1, tempo=0.9))
+    assert len(y) / sr == pytest.approx(1.0 / 0.9, rel=0.02)
+    assert _f0(y, sr) / f0 == pytest.approx(2 ** (3 / 12), rel=0.02)
+    assert _formants(y, sr)[1] / f2 == pytest.approx(1.1, abs=0.04)
+    # pitch alone: the formants stay (plain resampling would raise them by 26 %)
+    y = augment.apply(x, sr, augment.Augmentation(pitch=4.0))
+    assert _f0(y, sr) / f0 == pytest.approx(2 ** (4 / 12), rel=0.02)
+    assert len(y) == pytest.approx(len(x), rel=0.01)
+    assert _formants(y, sr)[1] / f2 == pytest.approx(1.0, abs=0.06)
+    # formants down alone: the pitch stays
+    y = augment.apply(x, sr, augment.Augmentation(formant=0.88))
+    assert _f0(y, sr) == pytest.approx(f0, rel=0.02) and len(y) == len(x)
+    assert _formants(y, sr)[0] / f1 < 0.96
+    assert _formants(y, sr)[1] / f2 == pytest.approx(0.88, abs=0.05)
+    assert augment.apply(x, sr, augment.Augmentation()) is not None
+
+
+def test_augmentation_parameters_are_fixed_per_pseudo_speaker() -> None:
+    a = augment.random_augmentation(7, 3)
+    assert a == augment.random_augmentation(7, 3) != augment.random_augmentation(7, 4)
+    assert 1.2 <= abs(a.pitch) <= 4.0 and 0.86 <= a.formant <= 1.16 and 0.9 <= a.tempo <= 1.12
+    assert augment.random_augmentation(7, 3, tempo=False).tempo == 1.0
+    with pytest.raises(augment.AugmentError):
+        augment.Augmentation(pitch=30.0)
 
 
 # --------------------------------------------------------------------------- build
@@ -272,3 +377,4 @@ def test_metadata_round_trip_without_synthesis(tmp_path: Path) -> None:
     _wav(u.wav_path)
     corpus.write_metadata(tmp_path, [u])
     assert read_corpus(tmp_path) == [u]
+    assert corpus.read_manifest(tmp_path) == {}  # corpora from before manifests still read

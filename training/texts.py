@@ -20,6 +20,7 @@ import logging
 import os
 import random
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -201,6 +202,206 @@ def load_sentences(limit: int | None = None, seed: int = 0) -> list[str]:
     sentences = sorted(_all_sentences(str(d) if d else None)[0])
     random.Random(seed).shuffle(sentences)
     return sentences if limit is None else sentences[:limit]
+
+
+# ---------------------------------------------------------------------------------------------
+# Varied sentences: numbers, dates, money, times, abbreviations, questions (written here)
+# ---------------------------------------------------------------------------------------------
+
+# Why: fortunes hold no digits or abbreviations (clean_sentence rejects them, because each engine
+# reads them differently), yet a TTS model must learn how "$12.50" or "Dr." sound. These
+# templates are filled from a seeded generator and expanded by our own normalizer
+# (``mobilespeech_runtime.frontend.normalize``), so the text every engine reads is already words
+# and matches what the runtime front end will produce.
+_NAMES = (
+    "Anna",
+    "Tom",
+    "Maria",
+    "David",
+    "Grace",
+    "Oliver",
+    "Sophie",
+    "James",
+    "Lucy",
+    "Peter",
+    "Emma",
+    "Daniel",
+    "Hannah",
+    "Samuel",
+    "Alice",
+    "Henry",
+    "Julia",
+    "Mark",
+    "Clara",
+    "Ben",
+)
+_PLACES = (
+    "the station",
+    "the library",
+    "the harbour",
+    "the market",
+    "the town hall",
+    "the airport",
+    "the museum",
+    "the old mill",
+    "the bakery",
+    "the school",
+)
+_THINGS = (
+    "apples",
+    "tickets",
+    "books",
+    "chairs",
+    "candles",
+    "letters",
+    "bottles of milk",
+    "loaves of bread",
+    "pencils",
+    "postcards",
+    "umbrellas",
+    "plates",
+)
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_STREETS = ("Baker", "Mill", "Church", "Station", "Park", "Bridge", "King", "Market", "Hill")
+_TEMPLATES = (
+    "{name} bought {n} {things} for ${money} at {place}.",
+    "The train to {city} leaves at {time} from platform {small}.",
+    "Please meet me at {place} on {day} at {hour} {ampm}.",
+    "Dr. {name} lives at {num} {street} St., next to {place}.",
+    "Our flight was delayed by {small} hours and {minutes} minutes.",
+    "The recipe needs {small} eggs, {grams} grams of flour and a pinch of salt.",
+    "{name} was born on {month} {dayn}, {year}.",
+    "Is it true that {name} ran {small} miles before breakfast?",
+    "Prices went up by {pct}% in {year}, and nobody was happy about it.",
+    "The bridge is {num} metres long and {small} metres wide.",
+    "Call me back before {hour} {ampm}, or I will try again tomorrow.",
+    "We sold {big} {things} in the first week alone!",
+    "Mr. {name} and Mrs. {name2} finished {ordinal} and {ordinal2} in the race.",
+    "Room {num} is on the {ordinal} floor, at the end of the corridor.",
+    "The temperature dropped to {small} degrees overnight.",
+    "Chapter {small} begins on page {num}.",
+    "The museum on {street} St. opens at {time} on {day}s.",
+    "Why did the {ordinal} bus arrive before the {ordinal2} one?",
+    "{name} paid ${money} for a coat that cost ${money2} last year.",
+    "About {pct}% of the people asked said they preferred tea.",
+    "The meeting on {month} {dayn} starts at {time} sharp.",
+    "Turn left after {small} hundred metres, then take the {ordinal} exit.",
+    "My grandmother's house was built in {year}.",
+    "There are {big} people living in this small town.",
+    "Wait for me at {place}, I will be there by {time}!",
+    "{name} scored {small} goals in the {ordinal} half.",
+    "Add {frac} of a cup of sugar and stir for {small} minutes.",
+    "The {ordinal} edition of the festival took place in {year}.",
+    "Do you know where {name} put the {things}?",
+    "It is {time} now, and the shop closes in {minutes} minutes.",
+    "Her phone number ends in {small}{small2}{small3}.",
+    "The parcel weighs {small}.{small2} kilograms, so the postage is ${money}.",
+    "Prof. {name} will give the lecture in room {num} on {day}.",
+    "Flight {num} to {city} is now boarding at gate {small}.",
+    "The children counted {big} stars before they fell asleep.",
+    "We have lived on {street} Rd. since {year}.",
+    "Only {small} of the {num} tickets are still available.",
+    "The film lasts {small} hours and {minutes} minutes, with no interval.",
+    "{name} asked for {small} coffees and {small2} cups of tea.",
+    "Around {pct}% of the forest was lost in the fire of {year}.",
+)  # fmt: skip
+_CITIES = ("London", "Paris", "Boston", "Dublin", "Madrid", "Berlin", "Chicago", "Toronto",
+           "Sydney", "Lisbon", "Vienna", "Oslo")  # fmt: skip
+
+
+def _fill(template: str, rng: random.Random) -> str:
+    def money() -> str:
+        return f"{rng.randint(1, 250)}.{rng.choice(['00', '50', '25', '99', '75', '10'])}"
+
+    names = rng.sample(_NAMES, 2)
+    ords = rng.sample(range(1, 31), 2)
+    slots = {
+        "name": names[0], "name2": names[1], "place": rng.choice(_PLACES),
+        "things": rng.choice(_THINGS), "n": rng.randint(2, 40), "money": money(),
+        "money2": money(), "city": rng.choice(_CITIES), "day": rng.choice(_DAYS),
+        "month": rng.choice(_MONTHS), "dayn": rng.randint(1, 28),
+        "year": rng.choice([rng.randint(1890, 1999), rng.randint(2000, 2030)]),
+        "time": f"{rng.randint(1, 12)}:{rng.choice(['00', '05', '15', '30', '45', '50'])}",
+        "hour": rng.randint(1, 12), "ampm": rng.choice(["am", "pm"]),
+        "minutes": rng.randint(2, 59), "small": rng.randint(2, 19), "small2": rng.randint(0, 9),
+        "small3": rng.randint(0, 9), "num": rng.randint(20, 999),
+        "big": f"{rng.randint(1, 99)},{rng.randint(0, 999):03d}",
+        "grams": rng.choice(range(50, 1000, 50)),
+        "pct": rng.randint(2, 95), "street": rng.choice(_STREETS),
+        "ordinal": _ordinal_digits(ords[0]), "ordinal2": _ordinal_digits(ords[1]),
+        "frac": rng.choice(["1/2", "1/3", "3/4", "2/3"]),
+    }  # fmt: skip
+    return template.format(**slots)
+
+
+def _ordinal_digits(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+_TITLE_WORDS = {"i": "I", "mister": "Mister", "missus": "Missus", "doctor": "Doctor",
+                "professor": "Professor"}  # fmt: skip
+
+
+def normalize_for_synthesis(text: str, lexicon: Callable[[str], bool] | None = None) -> str | None:
+    """``text`` as plain words through our normalizer (numbers, money, abbreviations spelt out)."""
+    from mobilespeech_runtime.frontend.normalize import join_tokens, normalize_text
+
+    sentences = normalize_text(text, lexicon)
+    if len(sentences) != 1:
+        return None
+    s = join_tokens(sentences[0])
+    caps = {w.lower(): w for w in re.findall(r"[A-Za-z]+", text) if w[0].isupper()}
+    caps.update(_TITLE_WORDS)
+    s = re.sub(
+        r"[a-z]+", lambda m: caps.get(m.group(0), m.group(0)), s
+    )  # the normalizer lowercases
+    s = s[:1].upper() + s[1:]
+    return clean_sentence(s)
+
+
+@functools.lru_cache(maxsize=4)
+def varied_sentences(n: int = 3000, seed: int = 0) -> tuple[str, ...]:
+    """``n`` distinct normalized sentences from ``_TEMPLATES`` (fixed by ``seed``)."""
+    from mobilespeech_runtime.frontend.g2p import load_cmudict
+
+    lexicon = load_cmudict()
+    rng = random.Random(f"varied-{seed}")
+    out: dict[str, None] = {}
+    tries = 0
+    while len(out) < n and tries < 20 * n:
+        tries += 1
+        s = normalize_for_synthesis(_fill(rng.choice(_TEMPLATES), rng), lexicon.__contains__)
+        if s is not None:
+            out.setdefault(s, None)
+    return tuple(out)
+
+
+def corpus_sentences(seed: int = 0, varied: int = 3000) -> list[str]:
+    """What a corpus build reads: every ``load_sentences`` sentence plus ``varied`` templated ones
+    with numbers and abbreviations, shuffled together in an order fixed by ``seed``."""
+    base = load_sentences(seed=seed)
+    seen = {re.sub(r"[^a-z ]", "", x.lower()) for x in base}
+    extra = [
+        x for x in varied_sentences(varied, seed) if re.sub(r"[^a-z ]", "", x.lower()) not in seen
+    ]
+    out = sorted(set(base) | set(extra))
+    random.Random(seed).shuffle(out)
+    return out
 
 
 # Written for this project (no third-party text): the fallback when fortune data is absent.
