@@ -10,7 +10,7 @@ extras=""
 apt_pkgs=()
 for arg in "$@"; do
   case "$arg" in
-    --test) extras="${extras:+$extras,}test,train"; apt_pkgs+=(espeak-ng flite sox) ;;
+    --test) extras="${extras:+$extras,}test,train"; apt_pkgs+=(espeak-ng flite sox kotlin g++-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static) ;;
     --eval) extras="${extras:+$extras,}eval" ;;
     *) echo "unknown option $arg" >&2; exit 2 ;;
   esac
