@@ -8,6 +8,7 @@ tampered file is a ``BundleError`` that names the file, never a crash inside the
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
@@ -21,6 +22,71 @@ from .frontend import SymbolTable
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
 FORMAT = "mobilespeech-bundle"
+MAX_MANIFEST_BYTES = 16 << 20  # as native/src/bundle.cc
+PTE_IDENTIFIER = b"ET12"  # the flatbuffer file identifier of ExecuTorch programs (bytes 4..8)
+
+
+def _check_raw_types(raw: dict[str, Any], default: Any, where: str) -> None:
+    """Manifest config values against the types of a default config, before they are used."""
+    for f in dataclasses.fields(default):
+        if f.name not in raw:
+            continue
+        value, ref = raw[f.name], getattr(default, f.name)
+        if dataclasses.is_dataclass(ref):
+            if not isinstance(value, dict):
+                raise BundleError(f"malformed manifest: {where}.{f.name} is not an object")
+            _check_raw_types(value, ref, f"{where}.{f.name}")
+        elif isinstance(ref, bool):
+            ok = isinstance(value, bool)
+        elif isinstance(ref, int | float):
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+            ok = ok and (isinstance(ref, float) or isinstance(value, int))
+        elif isinstance(ref, str):
+            ok = isinstance(value, str)
+        elif isinstance(ref, tuple):
+            ok = isinstance(value, list | tuple)
+        else:
+            ok = True
+        if not dataclasses.is_dataclass(ref) and not ok:
+            raise BundleError(
+                f"malformed manifest: {where}.{f.name} is {value!r:.40}, expected a "
+                f"{type(ref).__name__}"
+            )
+
+
+def _check_types(obj: Any, where: str) -> None:
+    """Every config field has the type of its default (a string sample rate is refused here)."""
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        if dataclasses.is_dataclass(value):
+            _check_types(value, f"{where}.{f.name}")
+            continue
+        default = (
+            f.default
+            if f.default is not dataclasses.MISSING
+            else (f.default_factory() if f.default_factory is not dataclasses.MISSING else None)
+        )
+        if default is None:
+            continue
+        if isinstance(default, bool):
+            ok = isinstance(value, bool)
+        elif isinstance(default, int):
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif isinstance(default, float):
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+        elif isinstance(default, str):
+            ok = isinstance(value, str)
+        elif isinstance(default, tuple):
+            ok = isinstance(value, tuple) and all(
+                isinstance(v, int | float) and not isinstance(v, bool) for v in value
+            )
+        else:
+            ok = True
+        if not ok:
+            raise BundleError(
+                f"malformed manifest: {where}.{f.name} is {value!r:.40}, expected a "
+                f"{type(default).__name__}"
+            )
 
 
 def sha256_file(path: Path) -> str:
@@ -47,9 +113,16 @@ class Bundle:
         if not path.is_file():
             raise BundleError(f"{path} is missing: not a MobileSpeech bundle")
         try:
+            size = path.stat().st_size
+            if size > MAX_MANIFEST_BYTES:
+                raise BundleError(
+                    f"{path} is {size} bytes; a manifest is at most {MAX_MANIFEST_BYTES} bytes"
+                )
             manifest = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
             raise BundleError(f"{path} is not valid JSON: {e}") from e
+        except RecursionError as e:
+            raise BundleError(f"{path} is not valid JSON: nested too deeply") from e
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise BundleError(f"{path}: 'format' is not {FORMAT!r}")
         version = manifest.get("schema_version")
@@ -59,11 +132,26 @@ class Bundle:
                 f"{SCHEMA_VERSION} (re-export the bundle with this version)"
             )
         try:
+            for key in ("config", "symbols", "files", "programs", "constants"):
+                if key not in manifest:
+                    raise BundleError(f"{path}: malformed manifest (missing {key!r})")
+                if not isinstance(manifest[key], list if key == "symbols" else dict):
+                    raise BundleError(f"{path}: malformed manifest ({key!r} has the wrong type)")
+            for section in ("codec", "model", "schedule"):
+                if not isinstance(manifest["config"].get(section), dict):
+                    raise BundleError(f"{path}: malformed manifest (config.{section} missing)")
+            _check_raw_types(manifest["config"], MobileSpeechConfig(), "config")
             config = MobileSpeechConfig.from_dict(manifest["config"])
+            _check_types(config, "config")
             symbols = SymbolTable.from_list(manifest["symbols"])
             files = manifest["files"]
             programs = manifest["programs"]
-        except (KeyError, TypeError, ConfigError) as e:
+            for name, meta in files.items():
+                if not isinstance(meta, dict):
+                    raise BundleError(f"{path}: malformed manifest (files.{name})")
+        except BundleError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, ConfigError) as e:
             raise BundleError(f"{path}: malformed manifest ({e})") from e
         bundle = cls(root, manifest, config, symbols)
         for name in list(programs) + [p for p in files if p not in programs]:
@@ -90,6 +178,26 @@ class Bundle:
                 raise BundleError(
                     f"bundle file {name} fails its sha256 check (corrupt or tampered)"
                 )
+        self.check_programs()
+
+    def check_programs(self) -> None:
+        """Each program starts like an ExecuTorch program: a garbage .pte whose checksum was
+        regenerated is refused here (ExecuTorch's own error on it can abort the process)."""
+        for name in self.manifest["programs"]:
+            p = self.root / name
+            try:
+                with p.open("rb") as f:
+                    head = f.read(8)
+            except OSError as e:
+                raise BundleError(f"bundle file {name} cannot be read: {e}") from e
+            if len(head) < 8 or head[4:8] != PTE_IDENTIFIER:
+                raise BundleError(
+                    f"bundle file {name} is not an ExecuTorch program (identifier "
+                    f"{head[4:8]!r}, expected {PTE_IDENTIFIER!r}): exported wrongly or replaced"
+                )
+            root_offset = int.from_bytes(head[:4], "little")
+            if root_offset >= p.stat().st_size:
+                raise BundleError(f"bundle file {name} is not an ExecuTorch program (bad header)")
 
     def program_path(self, name: str) -> Path:
         if name not in self.manifest["programs"]:
@@ -108,6 +216,31 @@ class Bundle:
         if not name:
             raise BundleError("this bundle carries no PyTorch checkpoint for the eager backend")
         return self.root / name
+
+    @property
+    def sample_rate(self) -> int:
+        """Output rate: the manifest's own field, else its constants, else the config."""
+        return int(self._field("sample_rate", self.config.codec.sample_rate))
+
+    @property
+    def hop_length(self) -> int:
+        """Waveform samples per codec token."""
+        return int(self._field("hop_length", self.config.codec.hop_length))
+
+    @property
+    def frame_rate(self) -> float:
+        """Codec tokens per second (per codebook)."""
+        value = self.manifest.get("frame_rate")
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+            return float(value)
+        return self.sample_rate / self.hop_length
+
+    def _field(self, key: str, fallback: int) -> int:
+        for src in (self.manifest, self.manifest.get("constants", {})):
+            value = src.get(key) if isinstance(src, dict) else None
+            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                return value
+        return fallback
 
     @property
     def variant(self) -> str:

@@ -23,13 +23,10 @@ PROGRAMS = {
 
 
 def _load_runtime() -> Any:
-    try:
-        import executorch.kernels.quantized  # noqa: F401 - registers quantized kernels
-    except ImportError:
-        pass
-    from executorch.runtime import Runtime
+    # Without executorch.exir (torch.export, dynamo, torchao): see _et_import.
+    from ._et_import import runtime
 
-    return Runtime.get()
+    return runtime()
 
 
 class ExecuTorchBackend:

@@ -16,14 +16,17 @@ thread runs truly in parallel, and :meth:`NativeSynthesizer.cancel` works from a
 from __future__ import annotations
 
 import ctypes as C
+import operator
 import os
 import threading
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .checks import check_length_scale, check_seed
 from .errors import (
     BundleError,
     ConfigError,
@@ -50,6 +53,21 @@ MS_ERR_NO_MEMORY = 9
 MS_CHUNK_END_OF_SENTENCE = 1
 MS_CHUNK_PROMPT_TRIMMED = 2
 MS_CHUNK_SPED_UP = 4
+MS_CHUNK_PROMPT_ONE_CHANNEL = 8
+MS_CHUNK_TEXT_SKIPPED = 16
+
+# What each notice flag means, as the Python runtime words its warnings.
+NOTICES = {
+    MS_CHUNK_PROMPT_TRIMMED: "the prompt is longer than the model takes; only its first seconds "
+                             "were used",
+    MS_CHUNK_SPED_UP: "a sentence was longer than the model's frame limit and was sped up; "
+                      "split long sentences",
+    MS_CHUNK_PROMPT_ONE_CHANNEL: "the prompt's channels cancel out when mixed (opposite phase); "
+                                 "its loudest channel alone was used",
+    MS_CHUNK_TEXT_SKIPPED: "markup tags or words in scripts other than Latin cannot be read and "
+                           "were skipped",
+}
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 
 
 class NativeError(MobileSpeechError, RuntimeError):
@@ -129,7 +147,9 @@ class Limits(C.Structure):
                 ("max_frames", C.c_int32), ("max_prompt_frames", C.c_int32),
                 ("n_symbols", C.c_int32), ("frame_rate", C.c_float),
                 ("min_prompt_seconds", C.c_float), ("max_prompt_seconds", C.c_float),
-                ("has_text_frontend", C.c_int32), ("num_threads", C.c_int32)]
+                ("has_text_frontend", C.c_int32), ("num_threads", C.c_int32),
+                ("hop_length", C.c_int32), ("codebook_size", C.c_int32),
+                ("bits_per_second", C.c_float), ("max_resynth_seconds", C.c_float)]
 
 
 class Timings(C.Structure):
@@ -183,6 +203,10 @@ def load_library(path: str | Path | None = None) -> C.CDLL:
                                                   C.c_size_t, C.c_int32, C.c_int32,
                                                   C.POINTER(StartOptions), C.POINTER(f32p),
                                                   sizep]),
+            "ms_synth_start_resynth": (C.c_int, [synth_p, f32p, C.c_size_t, C.c_int32,
+                                                 C.c_int32]),
+            "ms_synth_resynthesize": (C.c_int, [synth_p, f32p, C.c_size_t, C.c_int32, C.c_int32,
+                                                C.POINTER(f32p), sizep]),
             "ms_free_audio": (None, [f32p]),
             "ms_synth_sample_rate": (C.c_int32, [synth_p]),
             "ms_synth_limits": (C.c_int, [synth_p, C.POINTER(Limits)]),
@@ -212,15 +236,58 @@ def _error(status: int, message: str) -> MobileSpeechError:
     return err
 
 
+def _int32(value: object, what: str, error: type[MobileSpeechError] = ConfigError) -> int:
+    """An integer that fits the C field: no silent wrap, no float truncation."""
+    if isinstance(value, bool):
+        raise error(f"{what} must be an integer, got a bool")
+    try:
+        n = operator.index(value)  # type: ignore[arg-type]
+    except TypeError as e:
+        raise error(f"{what} must be an integer, got {value!r:.40}") from e
+    if not INT32_MIN <= n <= INT32_MAX:
+        raise error(f"{what} is out of range: {n}")
+    return n
+
+
 def _steps_array(steps: Sequence[int] | None) -> tuple[Any, int]:
     if steps is None:
         return None, 0
-    values = [int(s) for s in steps]
-    return (C.c_int32 * len(values))(*values), len(values)
+    if isinstance(steps, str | bytes) or not isinstance(steps, Sequence):
+        raise ConfigError("steps must be a sequence of integers, one per codec layer")
+    values = [_int32(s, "steps") for s in steps]
+    return (C.c_int32 * max(len(values), 1))(*values), len(values)
 
 
 def _seed(seed: int | None) -> tuple[int, int]:
-    return (0, 0) if seed is None else (1, int(seed) & 0xFFFFFFFFFFFFFFFF)
+    checked = check_seed(seed)  # 0..2**64-1: no silent wrap
+    return (0, 0) if checked is None else (1, checked)
+
+
+def _float(value: object, what: str) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"{what} must be a number, got {value!r:.40}") from e
+
+
+def _text(text: object) -> bytes:
+    """UTF-8 bytes for the ABI; a NUL would silently cut the text there, so it is refused."""
+    if not isinstance(text, str):
+        raise InvalidTextError(f"text must be a string, got {type(text).__name__}")
+    if "\x00" in text:
+        raise InvalidTextError("text contains a NUL character")
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise InvalidTextError(
+            f"text is not valid UTF-8 (undecodable byte at character {e.start})"
+        ) from e
+
+
+def _warn(flags: int) -> None:
+    for bit, message in NOTICES.items():
+        if flags & bit:
+            warnings.warn(message, stacklevel=3)
 
 
 class _Prompt:
@@ -235,17 +302,27 @@ class _Prompt:
             from .audio import read_audio
 
             data, rate = read_audio(prompt)
-        else:
+        elif isinstance(prompt, np.ndarray):
             if rate is None:
                 raise InvalidAudioError("prompt_sample_rate is required with a sample array")
-            data = np.asarray(prompt)
+            data = prompt
+            rate = _int32(rate, "sample rate", InvalidAudioError)
+        else:
+            raise InvalidAudioError(
+                f"prompt must be a path or a sample array, got {type(prompt).__name__}"
+            )
         if data.ndim == 1:
             data = data[:, None]
         if data.ndim != 2:
             raise InvalidAudioError(f"audio must be 1-D or [frames, channels], got shape "
                                     f"{data.shape}")
-        self.array = np.ascontiguousarray(data, dtype=np.float32)
+        try:
+            self.array = np.ascontiguousarray(data, dtype=np.float32)
+        except (TypeError, ValueError) as e:
+            raise InvalidAudioError(f"audio is not a numeric array: {e}") from e
         self.frames, self.channels = self.array.shape
+        if self.channels > INT32_MAX:
+            raise InvalidAudioError(f"audio has {self.channels} channels")
         self.rate = int(rate)
 
     def pointer(self) -> Any:
@@ -266,11 +343,11 @@ class NativeSynthesizer:
         opts = SynthOptions()
         self._lib.ms_synth_options_init(C.byref(opts))
         opts.bundle_dir = os.fsencode(str(bundle))
-        opts.num_threads = int(num_threads or 0)
+        opts.num_threads = 0 if num_threads is None else _int32(num_threads, "num_threads")
         opts.use_seed, opts.seed = _seed(seed)
         arr, n = _steps_array(steps)
         opts.steps, opts.n_steps = arr, n
-        opts.length_scale = float(length_scale)
+        opts.length_scale = _float(length_scale, "length_scale")
         opts.verify_checksums = 1 if verify_checksums else 0
         status = C.c_int(0)
         h = self._lib.ms_synth_create(C.byref(opts), C.byref(status))
@@ -331,7 +408,8 @@ class NativeSynthesizer:
         o.use_seed, o.seed = _seed(seed)
         arr, n = _steps_array(steps)
         o.steps, o.n_steps = arr, n
-        o.length_scale = 0.0 if length_scale is None else float(length_scale)
+        # 0 means "the handle's" to the ABI: an explicit value is checked here, so 0 is an error
+        o.length_scale = 0.0 if length_scale is None else check_length_scale(length_scale)
         return o, arr
 
     @staticmethod
@@ -344,9 +422,10 @@ class NativeSynthesizer:
     def start(self, text: str, prompt: str | Path | np.ndarray | None = None,
               prompt_sample_rate: int | None = None, seed: int | None = None,
               steps: Sequence[int] | None = None, length_scale: float | None = None) -> None:
+        data = _text(text)
         p = _Prompt(prompt, prompt_sample_rate)
         o, _keep = self._start_options(seed, steps, length_scale)
-        self._check(self._lib.ms_synth_start(self.handle, text.encode("utf-8"), p.pointer(),
+        self._check(self._lib.ms_synth_start(self.handle, data, p.pointer(),
                                              p.frames, p.rate, p.channels, C.byref(o)))
 
     def start_phonemes(self, chunks: Sequence[Sequence[int]],
@@ -369,10 +448,15 @@ class NativeSynthesizer:
         return samples, int(c.sentence), int(c.flags)
 
     def _drain(self) -> Iterator[np.ndarray]:
+        shown = 0
         while True:
             item = self.next_chunk()
             if item is None:
                 return
+            new = item[2] & ~shown & ~MS_CHUNK_END_OF_SENTENCE
+            if new:
+                _warn(new)
+                shown |= new
             yield item[0]
 
     def stream(self, text: str, prompt: str | Path | np.ndarray | None = None,
@@ -402,13 +486,39 @@ class NativeSynthesizer:
                    prompt_sample_rate: int | None = None, seed: int | None = None,
                    steps: Sequence[int] | None = None, length_scale: float | None = None
                    ) -> np.ndarray:
-        """Whole utterance (``ms_synth_speak``) as float32 mono at ``sample_rate``."""
+        """Whole utterance as float32 mono at ``sample_rate``; the notices the chunks carry
+        (trimmed prompt, sped-up sentence, skipped words, ...) become warnings."""
+        chunks = list(self.stream(text, prompt, prompt_sample_rate, seed, steps, length_scale))
+        return np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+
+    def speak(self, text: str, prompt: str | Path | np.ndarray | None = None,
+              prompt_sample_rate: int | None = None, seed: int | None = None,
+              steps: Sequence[int] | None = None, length_scale: float | None = None
+              ) -> np.ndarray:
+        """Whole utterance in one ABI call (``ms_synth_speak``; no notices)."""
+        data = _text(text)
         p = _Prompt(prompt, prompt_sample_rate)
         o, _keep = self._start_options(seed, steps, length_scale)
         out, n = C.POINTER(C.c_float)(), C.c_size_t(0)
-        self._check(self._lib.ms_synth_speak(self.handle, text.encode("utf-8"), p.pointer(),
+        self._check(self._lib.ms_synth_speak(self.handle, data, p.pointer(),
                                              p.frames, p.rate, p.channels, C.byref(o),
                                              C.byref(out), C.byref(n)))
+        return self._take(out, n)
+
+    def resynthesize(self, audio: str | Path | np.ndarray,
+                     sample_rate: int | None = None) -> np.ndarray:
+        """Audio through the bundle's codec alone (``ms_synth_resynthesize``): float32 mono at
+        ``sample_rate``, as long as the input."""
+        if isinstance(audio, np.ndarray) and sample_rate is None:
+            raise InvalidAudioError("sample_rate is required with a sample array")
+        if not isinstance(audio, str | Path | np.ndarray):
+            raise InvalidAudioError(
+                f"audio must be a path or a sample array, got {type(audio).__name__}"
+            )
+        p = _Prompt(audio, sample_rate)
+        out, n = C.POINTER(C.c_float)(), C.c_size_t(0)
+        self._check(self._lib.ms_synth_resynthesize(self.handle, p.pointer(), p.frames, p.rate,
+                                                    p.channels, C.byref(out), C.byref(n)))
         return self._take(out, n)
 
     def synthesize_phonemes(self, chunks: Sequence[Sequence[int]],

@@ -12,6 +12,7 @@ Both expose the same five calls, so the same seed gives the same tokens on eithe
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from collections.abc import Iterator
@@ -23,9 +24,25 @@ import numpy as np
 import torch
 
 from . import rng
-from .audio import Prompt, condition_prompt, load_prompt
+from .audio import (
+    MAX_INPUT_FRAMES,
+    Prompt,
+    check_input,
+    condition_prompt,
+    load_prompt,
+    read_audio,
+    resample,
+    to_mono,
+)
+from .checks import (
+    check_length_scale,
+    check_seed,
+    check_steps,
+    check_text,
+    check_threads,
+)
 from .config import MobileSpeechConfig
-from .errors import ConfigError, InvalidAudioError
+from .errors import BundleError, ConfigError, InvalidAudioError
 from .frontend import Frontend, SymbolTable
 from .schedule import decode_windows, plan, regulate_durations, window_tokens
 
@@ -95,6 +112,11 @@ class SynthesisResult:
         return self.samples.size / self.sample_rate
 
 
+# Resynthesis input: longer audio is refused (it is encoded window by window, so the bound is
+# about time, not memory).
+MAX_RESYNTH_SECONDS = 600.0
+
+
 class Synthesizer:
     """Zero-shot TTS over a backend. Not thread-safe: use one per thread."""
 
@@ -103,7 +125,7 @@ class Synthesizer:
     ) -> None:
         self.backend = backend
         self.config = backend.config
-        self.num_threads = num_threads
+        self.num_threads = check_threads(num_threads)
         self.default_prompt = default_prompt
         self.frontend = Frontend(self.config.frontend, backend.symbols)
         self._prompt_cache: tuple[int, Prompt, torch.Tensor, torch.Tensor] | None = None
@@ -128,6 +150,7 @@ class Synthesizer:
         """A bundle folder: ``executorch`` runs its .pte programs; ``eager`` its checkpoint."""
         from .bundle import Bundle
 
+        num_threads = check_threads(num_threads)
         bundle = Bundle.open(Path(path))
         if backend == "executorch":
             from .executorch_backend import ExecuTorchBackend
@@ -144,7 +167,34 @@ class Synthesizer:
     # ---- public API ---------------------------------------------------------------------------
     @property
     def sample_rate(self) -> int:
-        return self.config.codec.sample_rate
+        """Output (and codec) rate in Hz: the bundle manifest's, else the config's."""
+        bundle = getattr(self.backend, "bundle", None)
+        return bundle.sample_rate if bundle is not None else self.config.codec.sample_rate
+
+    @property
+    def hop_length(self) -> int:
+        """Waveform samples per codec token."""
+        bundle = getattr(self.backend, "bundle", None)
+        return bundle.hop_length if bundle is not None else self.config.codec.hop_length
+
+    @property
+    def frame_rate(self) -> float:
+        """Codec tokens per second, per codebook."""
+        bundle = getattr(self.backend, "bundle", None)
+        return bundle.frame_rate if bundle is not None else self.sample_rate / self.hop_length
+
+    @property
+    def n_codebooks(self) -> int:
+        return self.config.codec.n_codebooks
+
+    @property
+    def codebook_size(self) -> int:
+        return self.config.codec.codebook_size
+
+    @property
+    def bits_per_second(self) -> float:
+        """The codec's bitrate: n_codebooks * log2(codebook_size) * frame_rate."""
+        return self.n_codebooks * math.log2(self.codebook_size) * self.frame_rate
 
     def synthesize(
         self,
@@ -173,10 +223,11 @@ class Synthesizer:
         t_start = time.perf_counter()
         timings = Timings()
         self.last_timings = timings
+        check_text(text, self.config.frontend.max_chars)
         steps = self._check_steps(steps)
-        if not (0.25 <= length_scale <= 4.0):
-            raise ConfigError(f"length_scale must be in [0.25, 4], got {length_scale}")
-        seed = self.config.schedule.seed if seed is None else int(seed)
+        length_scale = check_length_scale(length_scale)
+        checked = check_seed(seed)
+        seed = self.config.schedule.seed if checked is None else checked
         t0 = time.perf_counter()
         sentences = self.encode_text(text)
         timings.frontend = time.perf_counter() - t0
@@ -185,7 +236,7 @@ class Synthesizer:
         timings.prompt = time.perf_counter() - t0
         for i, ids in enumerate(sentences):
             tokens = self._generate(
-                ids, prompt_tokens, memory, seed + i, steps, length_scale, timings
+                ids, prompt_tokens, memory, (seed + i) % 2**64, steps, length_scale, timings
             )
             for chunk in self._decode(tokens, timings):
                 if timings.first_audio is None:
@@ -201,8 +252,10 @@ class Synthesizer:
         return {
             "backend": type(self.backend).__name__,
             "model": c.name,
-            "sample_rate": c.codec.sample_rate,
-            "frame_rate": c.codec.frame_rate,
+            "sample_rate": self.sample_rate,
+            "hop_length": self.hop_length,
+            "frame_rate": self.frame_rate,
+            "bits_per_second": self.bits_per_second,
             "codebooks": c.codec.n_codebooks,
             "codebook_size": c.codec.codebook_size,
             "schedule": list(c.schedule.steps),
@@ -213,13 +266,8 @@ class Synthesizer:
 
     # ---- internals ----------------------------------------------------------------------------
     def _check_steps(self, steps: tuple[int, ...] | None) -> tuple[int, ...]:
-        if steps is None:
-            return tuple(self.config.schedule.steps)
-        steps = tuple(int(s) for s in steps)
-        n = self.config.codec.n_codebooks
-        if len(steps) != n or any(s < 1 or s > 64 for s in steps):
-            raise ConfigError(f"steps must give 1..64 steps for each of the {n} codec layers")
-        return steps
+        checked = check_steps(steps, self.config.codec.n_codebooks)
+        return tuple(self.config.schedule.steps) if checked is None else checked
 
     def _prompt(
         self, prompt: str | Path | np.ndarray | None, rate: int | None
@@ -232,16 +280,22 @@ class Synthesizer:
         if isinstance(prompt, np.ndarray):
             if rate is None:
                 raise InvalidAudioError("prompt_sample_rate is required with a sample array")
-            cond = condition_prompt(prompt, rate, cfg.codec.sample_rate, cfg.audio)
+            cond = condition_prompt(prompt, rate, self.sample_rate, cfg.audio)
+        elif isinstance(prompt, str | Path):
+            cond = load_prompt(prompt, self.sample_rate, cfg.audio)
         else:
-            cond = load_prompt(prompt, cfg.codec.sample_rate, cfg.audio)
+            raise InvalidAudioError(
+                f"prompt must be a path or a sample array, got {type(prompt).__name__}"
+            )
         key = hash(cond.samples.tobytes())
         if self._prompt_cache and self._prompt_cache[0] == key:
             return self._prompt_cache[2], self._prompt_cache[3]
         # The encoder program has one fixed window (max_prompt_frames); pad, then keep the
         # frames the real audio covers.
-        hop = cfg.codec.hop_length
+        hop = self.hop_length
         frames = min(cond.samples.size // hop, cfg.model.max_prompt_frames)
+        if frames < 1:
+            raise InvalidAudioError("prompt is shorter than one codec frame")
         window = np.zeros(cfg.model.max_prompt_frames * hop, dtype=np.float32)
         window[: frames * hop] = cond.samples[: frames * hop]
         tokens = self.backend.encode_prompt(torch.from_numpy(window).view(1, 1, -1))
@@ -296,7 +350,7 @@ class Synthesizer:
 
     def _decode(self, tokens: np.ndarray, timings: Timings) -> Iterator[np.ndarray]:
         c = self.config.codec
-        chunk, ctx, hop = c.decode_chunk_frames, c.decode_context_frames, c.hop_length
+        chunk, ctx, hop = c.decode_chunk_frames, c.decode_context_frames, self.hop_length
         for win in decode_windows(tokens.shape[1], chunk):
             t0 = time.perf_counter()
             window, keep = window_tokens(tokens, win, chunk, ctx)
@@ -304,3 +358,78 @@ class Synthesizer:
             out = wav[0, ctx * hop : (ctx + win.frames) * hop].numpy().astype(np.float32)
             timings.decoder += time.perf_counter() - t0
             yield np.clip(out, -1.0, 1.0)
+
+    # ---- resynthesis: the codec alone ---------------------------------------------------------
+    def resynthesize(
+        self, audio: str | Path | np.ndarray, sample_rate: int | None = None
+    ) -> SynthesisResult:
+        """Audio through the codec alone: encode -> tokens -> decode, as synthesis decodes.
+
+        ``audio`` is a file path or a sample array ([frames] or [frames, channels]) with
+        ``sample_rate``. It is mixed to mono and resampled to ``self.sample_rate``; input longer
+        than the encoder's window (``max_prompt_frames`` tokens) is encoded window by window and
+        the tokens joined; at most ``MAX_RESYNTH_SECONDS`` of input. The output has the input's
+        duration at ``self.sample_rate``.
+        """
+        timings = Timings()
+        self.last_timings = timings
+        t_start = time.perf_counter()
+        if isinstance(audio, str | Path):
+            data, rate = read_audio(audio)
+        elif isinstance(audio, np.ndarray):
+            if sample_rate is None:
+                raise InvalidAudioError("sample_rate is required with a sample array")
+            data, rate = audio, sample_rate
+        else:
+            raise InvalidAudioError(
+                f"audio must be a path or a sample array, got {type(audio).__name__}"
+            )
+        x = check_input(data, rate, "input")
+        seconds = x.shape[0] / float(rate)
+        if seconds > MAX_RESYNTH_SECONDS or x.shape[0] > MAX_INPUT_FRAMES * 2:
+            raise InvalidAudioError(
+                f"input is {seconds:.0f} s long; resynthesis takes at most "
+                f"{MAX_RESYNTH_SECONDS:.0f} s: cut it into pieces"
+            )
+        mono = to_mono(x) if x.shape[1] > 1 else x[:, 0]
+        if not np.all(np.isfinite(mono)):
+            raise InvalidAudioError("input audio contains NaN or infinite samples")
+        y = resample(mono, int(rate), self.sample_rate)
+        peak = float(np.max(np.abs(y))) if y.size else 0.0
+        if peak > 1.0:
+            y = y / peak
+        tokens = self.encode_audio(y)
+        timings.prompt = time.perf_counter() - t_start
+        timings.frames = tokens.shape[1]
+        chunks = []
+        for chunk in self._decode(tokens, timings):
+            if timings.first_audio is None:
+                timings.first_audio = time.perf_counter() - t_start
+            chunks.append(chunk)
+        samples = np.concatenate(chunks)[: y.size]
+        return SynthesisResult(np.ascontiguousarray(samples), self.sample_rate, timings)
+
+    def encode_audio(self, samples: np.ndarray) -> np.ndarray:
+        """Mono float32 at ``sample_rate`` -> codec tokens [N, T], T = ceil(len / hop).
+
+        The encoder program has one fixed window of ``max_prompt_frames`` tokens; longer audio
+        goes through it window after window (each window zero-padded at its end, as a prompt).
+        """
+        hop, pmax = self.hop_length, self.config.model.max_prompt_frames
+        frames = -(-samples.size // hop)
+        if frames < 1:
+            raise InvalidAudioError(
+                f"input is shorter than one codec frame ({hop} samples at {self.sample_rate} Hz)"
+            )
+        parts = []
+        for start in range(0, frames, pmax):
+            n = min(pmax, frames - start)
+            window = np.zeros(pmax * hop, dtype=np.float32)
+            seg = samples[start * hop : (start + n) * hop]
+            window[: seg.size] = seg
+            toks = self.backend.encode_prompt(torch.from_numpy(window).view(1, 1, -1))
+            parts.append(toks[0, :, :n].numpy().astype(np.int64))
+        tokens = np.concatenate(parts, axis=1)
+        if tokens.min() < 0 or tokens.max() >= self.codebook_size:
+            raise BundleError("the codec encoder returned tokens outside its codebooks")
+        return tokens

@@ -7,9 +7,12 @@ at commas and the like, <sil> at each sentence end -> ids, split to fit ``max_ph
 
 from __future__ import annotations
 
+import re
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..checks import check_text, max_request_phonemes
 from ..config import FrontendConfig
 from ..errors import ConfigError, InvalidTextError
 from .g2p import G2P, lexicon_lookup, load_cmudict
@@ -21,6 +24,21 @@ __all__ = [
     "DEFAULT_SYMBOLS", "G2P", "Frontend", "PAD", "SIL", "SP", "SymbolTable", "WB",
     "ensure_nltk_data", "lexicon_lookup", "normalize_text", "split_symbols",
 ]
+
+
+# SSML-like markup ("<speak>", "<break time='1s'/>") is not read: it is removed, with a warning.
+# native/src/frontend/text_frontend.cc StripTags() is the same rule.
+TAG = re.compile(r"<[A-Za-z/!?][^<>]*>")
+# Letters of scripts the frontend cannot read (Greek, Cyrillic, Hebrew, Arabic, Indic, CJK,
+# Hangul, ...): such words are skipped, with a warning. Same ranges as text_frontend.cc.
+NON_LATIN = re.compile(
+    "[\u0370-\u1cff\u1f00-\u1fff\u2c00-\u2c5f\u2c80-\u2dff\u3040-\u31ff"
+    "\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7af]+"
+)
+
+
+def strip_tags(text: str) -> str:
+    return TAG.sub(" ", text)
 
 
 def split_symbols(symbols: Sequence[str], limit: int) -> list[list[str]]:
@@ -82,16 +100,24 @@ class Frontend:
         self.g2p.load()
 
     def _sentences(self, text: object) -> list[list[str]]:
-        if not isinstance(text, str):
-            raise InvalidTextError(f"text must be a string, got {type(text).__name__}")
-        if not text.strip():
-            raise InvalidTextError("text is empty: give at least one word to speak")
-        if len(text) > self.config.max_chars:
-            raise InvalidTextError(
-                f"text is {len(text)} characters long; the limit is {self.config.max_chars} "
-                f"characters per request: split it into shorter pieces"
+        text = check_text(text, self.config.max_chars, reject_nul=False)
+        stripped = strip_tags(text)
+        if stripped != text:
+            tags = TAG.findall(text)
+            warnings.warn(
+                f"markup tags are not supported and were removed: {' '.join(tags[:3])}"
+                + (" ..." if len(tags) > 3 else ""),
+                stacklevel=3,
             )
-        sentences = normalize_text(text)
+        skipped = list(dict.fromkeys(NON_LATIN.findall(stripped)))
+        if skipped:
+            warnings.warn(
+                "words in scripts other than Latin cannot be read and were skipped: "
+                + ", ".join(skipped[:5])
+                + (" ..." if len(skipped) > 5 else ""),
+                stacklevel=3,
+            )
+        sentences = normalize_text(stripped)
         if not sentences:
             raise InvalidTextError(
                 "text has nothing to pronounce: no English letters or numbers were left after "
@@ -130,8 +156,15 @@ class Frontend:
         word boundaries (``FrontendConfig.word_boundaries``).
         """
         keep_wb = self.config.word_boundaries
-        return [
+        chunks = [
             self.symbols.encode([s for s in piece if keep_wb or s != WB])
             for sentence in self.phonemize(text)
             for piece in split_symbols(sentence, self.config.max_phonemes)
         ]
+        total, limit = sum(len(c) for c in chunks), max_request_phonemes(self.config.max_chars)
+        if total > limit:
+            raise InvalidTextError(
+                f"text reads as {total} phonemes (long numbers and the like); a request may "
+                f"read as at most {limit}: split it into shorter pieces"
+            )
+        return chunks

@@ -121,6 +121,10 @@ typedef struct ms_start_options {
 #define MS_CHUNK_END_OF_SENTENCE 1u /* last chunk of a text chunk (sentence or piece) */
 #define MS_CHUNK_PROMPT_TRIMMED 2u  /* the prompt was longer than max_prompt_seconds: cut */
 #define MS_CHUNK_SPED_UP 4u         /* this sentence's durations exceeded max_frames: compressed */
+#define MS_CHUNK_PROMPT_ONE_CHANNEL 8u /* the prompt's channels cancelled when mixed (opposite
+                                          phase): its loudest channel alone was used */
+#define MS_CHUNK_TEXT_SKIPPED 16u   /* markup tags were removed, or words in scripts other than
+                                       Latin were skipped (the text frontend cannot read them) */
 
 /* One piece of streamed audio. Filled by ms_synth_next; this layout never changes. */
 typedef struct ms_audio_chunk {
@@ -148,6 +152,11 @@ typedef struct ms_limits {
   float max_prompt_seconds;    /* longer prompts are trimmed */
   int32_t has_text_frontend;   /* 0: ms_synth_start(text) is unavailable; use *_phonemes */
   int32_t num_threads;         /* threads of the ExecuTorch pool in effect */
+  /* appended fields (filled when struct_size covers them) */
+  int32_t hop_length;          /* waveform samples per codec frame (token) */
+  int32_t codebook_size;       /* entries per codebook */
+  float bits_per_second;       /* codec bitrate: n_codebooks * log2(codebook_size) * frame_rate */
+  float max_resynth_seconds;   /* longest input ms_synth_start_resynth accepts */
 } ms_limits;
 
 /* Seconds per stage of the last synthesis (ms_synth_timings); set struct_size first. */
@@ -221,6 +230,16 @@ MS_API ms_status ms_synth_next(ms_synth *synth, ms_audio_chunk *out);
  * handle is alive. A cancel made when nothing is running is cleared by the next start. */
 MS_API ms_status ms_synth_cancel(ms_synth *synth);
 
+/* Resynthesis: audio through the bundle's codec alone (prompt.pte "encode" -> tokens -> the same
+ * decoder windows as synthesis), so a user hears what the codec keeps. The PCM is interleaved
+ * float, n_frames frames of `channels` (1..64) at sample_rate (1000..768000 Hz), at most
+ * ms_limits.max_resynth_seconds; it is mixed to mono, resampled to the bundle's rate (peak-
+ * normalized if it clips). Input longer than the encoder window (max_prompt_frames frames) is
+ * encoded window by window and the tokens joined. Then ms_synth_next until MS_DONE; the last
+ * chunk may carry up to hop_length - 1 samples of padding (ms_synth_resynthesize trims them). */
+MS_API ms_status ms_synth_start_resynth(ms_synth *synth, const float *pcm, size_t n_frames,
+                                        int32_t sample_rate, int32_t channels);
+
 /* ---- synthesis: whole utterance ---------------------------------------------------------- */
 
 /* start + next until done, concatenated. On MS_OK, *out (free it with ms_free_audio) holds
@@ -234,7 +253,12 @@ MS_API ms_status ms_synth_speak_phonemes(ms_synth *synth, const int32_t *ids,
                                          int32_t sample_rate, int32_t channels,
                                          const ms_start_options *opts, float **out,
                                          size_t *n_out);
-/* Free audio returned by ms_synth_speak*; NULL is accepted. */
+/* start_resynth + next until done, trimmed to the input's duration: *n_out samples at
+ * ms_synth_sample_rate(), freed with ms_free_audio. */
+MS_API ms_status ms_synth_resynthesize(ms_synth *synth, const float *pcm, size_t n_frames,
+                                       int32_t sample_rate, int32_t channels, float **out,
+                                       size_t *n_out);
+/* Free audio returned by ms_synth_speak* / ms_synth_resynthesize; NULL is accepted. */
 MS_API void ms_free_audio(float *samples);
 
 /* ---- queries ----------------------------------------------------------------------------- */

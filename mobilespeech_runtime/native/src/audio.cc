@@ -75,7 +75,65 @@ float PairwiseSum(const float* a, size_t n) {
   return res;
 }
 
+// to_mono: numpy's float32 mean over channels, bit for bit (0 + pairwise sum, then divide).
+std::vector<float> MixToMono(const float* pcm, size_t n_frames, int32_t channels) {
+  std::vector<float> x(n_frames);
+  const size_t c = static_cast<size_t>(channels);
+  for (size_t i = 0; i < n_frames; ++i) {
+    const float* frame = pcm + i * c;
+    x[i] = c == 1 ? frame[0] : (0.0f + PairwiseSum(frame, c)) / static_cast<float>(channels);
+  }
+  return x;
+}
+
+void CheckFormat(const float* pcm, size_t n_frames, int32_t rate, int32_t channels,
+                 const char* what) {
+  if (channels < 1 || channels > kMaxChannels) {
+    Fail(MS_ERR_INVALID_AUDIO, Format("%s has %d channels; 1..%d are supported", what, channels,
+                                      kMaxChannels));
+  }
+  if (rate < kMinSampleRate || rate > kMaxSampleRate) {
+    Fail(MS_ERR_INVALID_AUDIO, Format("invalid %s sample rate %d Hz (supported: %d..%d)", what,
+                                      rate, kMinSampleRate, kMaxSampleRate));
+  }
+  if (n_frames == 0 || pcm == nullptr) Fail(MS_ERR_INVALID_AUDIO, Format("%s audio is empty", what));
+}
+
 }  // namespace
+
+double AcRms(const float* x, size_t n, size_t stride) {
+  if (n == 0) return 0.0;
+  double sum = 0.0;
+  for (size_t i = 0; i < n; ++i) sum += static_cast<double>(x[i * stride]);
+  const double mean = sum / static_cast<double>(n);
+  double sq = 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    const double d = static_cast<double>(x[i * stride]) - mean;
+    sq += d * d;
+  }
+  return std::sqrt(sq / static_cast<double>(n));
+}
+
+std::vector<float> PrepareResynthInput(const float* pcm, size_t n_frames, int32_t rate,
+                                       int32_t channels, int32_t target_rate) {
+  CheckFormat(pcm, n_frames, rate, channels, "input");
+  const double seconds = static_cast<double>(n_frames) / static_cast<double>(rate);
+  if (seconds > kMaxResynthSeconds || n_frames > 2 * kMaxPromptInputFrames) {
+    Fail(MS_ERR_INVALID_AUDIO, Format("input is %.0f s long; resynthesis takes at most %.0f s: "
+                                      "cut it into pieces", seconds, kMaxResynthSeconds));
+  }
+  std::vector<float> x = MixToMono(pcm, n_frames, channels);
+  for (float v : x) {
+    if (!std::isfinite(v)) Fail(MS_ERR_INVALID_AUDIO, "input audio contains NaN or infinite samples");
+  }
+  if (rate != target_rate) x = Resample(x, rate, target_rate);
+  float peak = 0.0f;
+  for (float v : x) peak = std::max(peak, std::fabs(v));
+  if (peak > 1.0f) {
+    for (float& v : x) v = v / peak;
+  }
+  return x;
+}
 
 std::vector<float> Resample(const std::vector<float>& x, int32_t src_rate, int32_t dst_rate) {
   if (src_rate == dst_rate) return x;
@@ -113,15 +171,7 @@ std::vector<float> Resample(const std::vector<float>& x, int32_t src_rate, int32
 
 ConditionedPrompt ConditionPrompt(const float* pcm, size_t n_frames, int32_t rate,
                                   int32_t channels, int32_t target_rate, const AudioLimits& lim) {
-  if (channels < 1 || channels > kMaxChannels) {
-    Fail(MS_ERR_INVALID_AUDIO, Format("prompt has %d channels; 1..%d are supported", channels,
-                                      kMaxChannels));
-  }
-  if (rate < kMinSampleRate || rate > kMaxSampleRate) {
-    Fail(MS_ERR_INVALID_AUDIO, Format("invalid prompt sample rate %d Hz (supported: %d..%d)", rate,
-                                      kMinSampleRate, kMaxSampleRate));
-  }
-  if (n_frames == 0 || pcm == nullptr) Fail(MS_ERR_INVALID_AUDIO, "prompt audio is empty");
+  CheckFormat(pcm, n_frames, rate, channels, "prompt");
   const double seconds = static_cast<double>(n_frames) / static_cast<double>(rate);
   if (seconds > kMaxPromptInputSeconds || n_frames > kMaxPromptInputFrames) {
     Fail(MS_ERR_INVALID_AUDIO,
@@ -129,13 +179,7 @@ ConditionedPrompt ConditionPrompt(const float* pcm, size_t n_frames, int32_t rat
                 "accepted (only the first %.0f s are used)", seconds, n_frames,
                 kMaxPromptInputSeconds, kMaxPromptInputFrames, lim.max_prompt_seconds));
   }
-  // to_mono: numpy's float32 mean over channels, bit for bit (0 + pairwise sum, then divide).
-  std::vector<float> x(n_frames);
-  const size_t c = static_cast<size_t>(channels);
-  for (size_t i = 0; i < n_frames; ++i) {
-    const float* frame = pcm + i * c;
-    x[i] = c == 1 ? frame[0] : (0.0f + PairwiseSum(frame, c)) / static_cast<float>(channels);
-  }
+  std::vector<float> x = MixToMono(pcm, n_frames, channels);
   for (size_t i = 0; i < n_frames; ++i) {
     if (!std::isfinite(x[i])) Fail(MS_ERR_INVALID_AUDIO, "prompt audio contains NaN or infinite samples");
   }
@@ -143,19 +187,34 @@ ConditionedPrompt ConditionPrompt(const float* pcm, size_t n_frames, int32_t rat
     Fail(MS_ERR_INVALID_AUDIO, Format("prompt is %.2f s long; at least %.1f s is needed", seconds,
                                       lim.min_prompt_seconds));
   }
+  ConditionedPrompt out;
+  if (channels > 1 && !(AcRms(x.data(), x.size()) >= lim.silence_rms)) {
+    // The mix cancelled (channels in opposite phase): use the loudest channel alone.
+    int best = 0;
+    double best_rms = -1.0;
+    for (int ch = 0; ch < channels; ++ch) {
+      const double r = AcRms(pcm + ch, n_frames, static_cast<size_t>(channels));
+      if (r > best_rms) {
+        best_rms = r;
+        best = ch;
+      }
+    }
+    if (best_rms >= lim.silence_rms) {
+      out.channel = best;
+      for (size_t i = 0; i < n_frames; ++i) x[i] = pcm[i * static_cast<size_t>(channels) + best];
+    }
+  }
   if (rate != target_rate) x = Resample(x, rate, target_rate);
   float peak = 0.0f;
   for (float v : x) peak = std::max(peak, std::fabs(v));
   if (peak > 1.0f) {
     for (float& v : x) v = v / peak;
   }
-  double sq = 0.0;
-  for (float v : x) sq += static_cast<double>(v) * static_cast<double>(v);
-  const double rms = x.empty() ? 0.0 : std::sqrt(sq / static_cast<double>(x.size()));
+  const double rms = AcRms(x.data(), x.size());
   if (!(rms >= lim.silence_rms)) {
-    Fail(MS_ERR_INVALID_AUDIO, Format("prompt is silent (RMS %.2e < %.0e)", rms, lim.silence_rms));
+    Fail(MS_ERR_INVALID_AUDIO, Format("prompt is silent (RMS %.2e < %.0e after removing any DC "
+                                      "offset)", rms, lim.silence_rms));
   }
-  ConditionedPrompt out;
   const size_t limit = static_cast<size_t>(lim.max_prompt_seconds * target_rate);
   out.trimmed = x.size() > limit;
   if (out.trimmed) x.resize(limit);

@@ -20,16 +20,27 @@ constexpr int32_t kMaxChannels = 64;
 constexpr double kMaxPromptInputSeconds = 300.0;
 constexpr size_t kMaxPromptInputFrames = size_t(1) << 24;
 
+constexpr double kMaxResynthSeconds = 600.0;  // synthesizer.py MAX_RESYNTH_SECONDS
+
 struct ConditionedPrompt {
   std::vector<float> samples;  // mono at the target rate, peak-normalized if it clipped
   bool trimmed = false;
+  int channel = -1;  // >= 0: the channels cancelled when mixed; this one alone was used
 };
+
+// RMS with the DC offset removed (audio.py ac_rms), in double.
+double AcRms(const float* x, size_t n, size_t stride = 1);
 
 // Interleaved PCM [n_frames x channels] at `rate` -> conditioned mono at `target_rate`.
 // Throws Error(MS_ERR_INVALID_AUDIO) for empty / non-finite / too short / silent audio or a bad
 // rate or channel count. Order of checks and arithmetic follow audio.py.
 ConditionedPrompt ConditionPrompt(const float* pcm, size_t n_frames, int32_t rate,
                                   int32_t channels, int32_t target_rate, const AudioLimits& lim);
+
+// Resynthesis input (synthesizer.py resynthesize): checked, mixed to mono, resampled to
+// `target_rate`, peak-normalized if it clips. Throws Error(MS_ERR_INVALID_AUDIO).
+std::vector<float> PrepareResynthInput(const float* pcm, size_t n_frames, int32_t rate,
+                                       int32_t channels, int32_t target_rate);
 
 // Band-limited resampling of mono audio; output length round(n * dst / src).
 std::vector<float> Resample(const std::vector<float>& x, int32_t src_rate, int32_t dst_rate);

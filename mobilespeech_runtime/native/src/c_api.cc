@@ -1,5 +1,6 @@
 // The C ABI (include/mobilespeech.h): argument checks, struct versioning, error capture.
 // Every entry point catches everything; no exception leaves this file.
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -344,6 +345,43 @@ ms_status ms_synth_speak_phonemes(ms_synth* synth, const int32_t* ids, const siz
   st = Guard(synth, [&]() -> ms_status { return Drain(synth, out, n_out); });
   if (st != MS_OK) synth->impl->Abort();
   return st;
+}
+
+ms_status ms_synth_start_resynth(ms_synth* synth, const float* pcm, size_t n_frames,
+                                 int32_t sample_rate, int32_t channels) {
+  if (!synth) return NullHandle();
+  ms_status st = Guard(synth, [&]() -> ms_status {
+    synth->impl->Abort();
+    if (!pcm) mobilespeech::Fail(MS_ERR_INVALID_ARGUMENT, "pcm is NULL");
+    if (n_frames == 0) mobilespeech::Fail(MS_ERR_INVALID_AUDIO, "input audio is empty");
+    mobilespeech::PromptInput in;
+    in.pcm = pcm;
+    in.n_frames = n_frames;
+    in.sample_rate = sample_rate;
+    in.channels = channels;
+    synth->impl->StartResynth(in);
+    return MS_OK;
+  });
+  if (st != MS_OK) synth->impl->Abort();
+  return st;
+}
+
+ms_status ms_synth_resynthesize(ms_synth* synth, const float* pcm, size_t n_frames,
+                                int32_t sample_rate, int32_t channels, float** out,
+                                size_t* n_out) {
+  if (out) *out = nullptr;
+  if (n_out) *n_out = 0;
+  if (!synth) return NullHandle();
+  if (!out || !n_out) return Report(synth, MS_ERR_INVALID_ARGUMENT, "out or n_out is NULL");
+  ms_status st = ms_synth_start_resynth(synth, pcm, n_frames, sample_rate, channels);
+  if (st != MS_OK) return st;
+  st = Guard(synth, [&]() -> ms_status { return Drain(synth, out, n_out); });
+  if (st != MS_OK) {
+    synth->impl->Abort();
+    return st;
+  }
+  *n_out = std::min(*n_out, synth->impl->resynth_samples());  // drop the last frame's padding
+  return MS_OK;
 }
 
 void ms_free_audio(float* samples) { std::free(samples); }

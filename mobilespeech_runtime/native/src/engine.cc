@@ -1,6 +1,7 @@
 #include "engine.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <mutex>
 #include <set>
@@ -213,6 +214,7 @@ struct Synthesizer::Job {
   bool generated = false;
   bool sped_up = false;
   uint32_t prompt_flags = 0;
+  uint32_t text_flags = 0;  // MS_CHUNK_TEXT_SKIPPED
   int64_t t = 0;
   std::vector<int64_t> tokens;  // [N, T]
   std::vector<Window> windows;
@@ -222,7 +224,7 @@ struct Synthesizer::Job {
   // scratch
   std::vector<float> text;
   std::vector<int64_t> frames, index, win_tokens;
-  std::vector<float> noise, keep, wav;
+  std::vector<float> noise, keep, mel, wav;
 };
 
 Synthesizer::Synthesizer(const SynthOptions& opts) : opts_(opts) {
@@ -317,6 +319,10 @@ void Synthesizer::LoadPrograms() {
                       {F, {1, pmax, d}}, {F, {1, tmax, v + 1}}, {F, {1}}, {L, {1}}},
                      1}}});
   files.push_back({"decoder.pte", &decoder_, {{"decode", {{L, {1, n, w}}, {F, {1, w}}}, 1}}});
+  if (c.mel_codec) {  // decoder.pte gives the window's log-mel; vocoder.pte turns it into audio
+    files.push_back({"vocoder.pte", &vocoder_,
+                     {{"vocode", {{F, {1, c.n_mels, w * c.token_stride}}}, 1}}});
+  }
 
   for (auto& f : files) {
     if (!bundle_.programs.count(f.file)) Fail(MS_ERR_MODEL, Format("bundle has no program '%s'", f.file));
@@ -460,14 +466,16 @@ void Synthesizer::StartText(const char* text, const PromptInput& prompt, const C
   if (!frontend_) Fail(MS_ERR_MODEL, frontend_error_);
   const size_t n = std::strlen(text);
   const size_t max_chars = static_cast<size_t>(bundle_.config.frontend_max_chars);
-  if (n > 4 * max_chars) {
-    Fail(MS_ERR_INVALID_TEXT, Format("text is %zu bytes long; the limit is %zu characters per "
-                                     "request: split it into shorter pieces", n, max_chars));
+  if (n > 4 * max_chars) {  // UTF-8 takes at most 4 bytes a character
+    Fail(MS_ERR_INVALID_TEXT, Format("text is more than %zu characters long (%zu bytes); the "
+                                     "limit is %zu characters per request: split it into "
+                                     "shorter pieces", max_chars, n, max_chars));
   }
   if (!ValidUtf8(text, n)) Fail(MS_ERR_INVALID_TEXT, "text is not valid UTF-8");
   std::vector<std::vector<int64_t>> chunks;
   std::string err;
-  if (!frontend_->Encode(std::string(text, n), &chunks, &err)) {
+  uint32_t notices = 0;
+  if (!frontend_->EncodeWithNotices(std::string(text, n), &chunks, &err, &notices)) {
     Fail(MS_ERR_INVALID_TEXT, err.empty() ? "text has nothing to pronounce" : err);
   }
   if (chunks.empty()) Fail(MS_ERR_INVALID_TEXT, "text has nothing to pronounce");
@@ -477,6 +485,7 @@ void Synthesizer::StartText(const char* text, const PromptInput& prompt, const C
   resolved.steps = steps;
   resolved.length_scale = ls;
   Begin(std::move(chunks), prompt, resolved, Seconds(t_start, Clock::now()), t_start);
+  if (notices) job_->text_flags = MS_CHUNK_TEXT_SKIPPED;
 }
 
 void Synthesizer::StartPhonemes(std::vector<std::vector<int64_t>> chunks, const PromptInput& prompt,
@@ -528,7 +537,8 @@ void Synthesizer::Begin(std::vector<std::vector<int64_t>> chunks, const PromptIn
   job->length_scale = opts.length_scale;
   job->seed = opts.seed;
   job->t_start = t_start;
-  job->prompt_flags = prompt_trimmed_ ? MS_CHUNK_PROMPT_TRIMMED : 0u;
+  job->prompt_flags = (prompt_trimmed_ ? MS_CHUNK_PROMPT_TRIMMED : 0u) |
+                      (prompt_one_channel_ ? MS_CHUNK_PROMPT_ONE_CHANNEL : 0u);
   job_ = std::move(job);
   state_ = State::Running;
 }
@@ -558,6 +568,7 @@ void Synthesizer::PreparePrompt(const PromptInput& in) {
   } else {
     cond = ConditionPrompt(in.pcm, in.n_frames, in.sample_rate, in.channels, sr, audio_limits_);
   }
+  prompt_one_channel_ = cond.channel >= 0;
   if (!prompt_tokens_.empty() && cond.samples == prompt_samples_) {
     prompt_trimmed_ = cond.trimmed;
     return;  // cached
@@ -682,8 +693,19 @@ bool Synthesizer::Next(ms_audio_chunk* out) {
   auto tok_t = Blob(j.win_tokens.data(), {1, static_cast<int32_t>(n), static_cast<int32_t>(w)},
                     ScalarType::Long);
   auto keep_t = Blob(j.keep.data(), {1, static_cast<int32_t>(w)}, ScalarType::Float);
-  CopyOut(decoder_->Run("decode", {EValue(*tok_t), EValue(*keep_t)}), 0, ScalarType::Float,
-          static_cast<size_t>(w * hop), "decode", &j.wav);
+  if (c.mel_codec) {
+    const int64_t mel_frames = w * c.token_stride;
+    CopyOut(decoder_->Run("decode", {EValue(*tok_t), EValue(*keep_t)}), 0, ScalarType::Float,
+            static_cast<size_t>(c.n_mels * mel_frames), "decode", &j.mel);
+    auto mel_t = Blob(j.mel.data(),
+                      {1, static_cast<int32_t>(c.n_mels), static_cast<int32_t>(mel_frames)},
+                      ScalarType::Float);
+    CopyOut(vocoder_->Run("vocode", {EValue(*mel_t)}), 0, ScalarType::Float,
+            static_cast<size_t>(w * hop), "vocode", &j.wav);
+  } else {
+    CopyOut(decoder_->Run("decode", {EValue(*tok_t), EValue(*keep_t)}), 0, ScalarType::Float,
+            static_cast<size_t>(w * hop), "decode", &j.wav);
+  }
   chunk_.assign(j.wav.begin() + ctx * hop, j.wav.begin() + (ctx + win.frames) * hop);
   for (float& x : chunk_) x = std::min(1.0f, std::max(-1.0f, x));  // np.clip (NaN stays NaN)
   timings_.decoder_s += Seconds(t0, Clock::now());
@@ -692,7 +714,7 @@ bool Synthesizer::Next(ms_audio_chunk* out) {
   out->n_samples = chunk_.size();
   out->sample_rate = static_cast<int32_t>(c.sample_rate);
   out->sentence = static_cast<int32_t>(j.sentence);
-  out->flags = j.prompt_flags | (j.sped_up ? MS_CHUNK_SPED_UP : 0u);
+  out->flags = j.prompt_flags | j.text_flags | (j.sped_up ? MS_CHUNK_SPED_UP : 0u);
   j.window += 1;
   if (j.window == j.windows.size()) {
     out->flags |= MS_CHUNK_END_OF_SENTENCE;
@@ -704,6 +726,63 @@ bool Synthesizer::Next(ms_audio_chunk* out) {
     timings_.first_audio_s = Seconds(j.t_start, Clock::now());
   }
   return true;
+}
+
+// synthesizer.py resynthesize/encode_audio: the codec alone. The input is encoded window by
+// window (max_prompt_frames tokens each, zero-padded at the end), then decoded by Next() exactly
+// as a synthesized sentence (a job whose tokens are already generated).
+void Synthesizer::StartResynth(const PromptInput& in) {
+  const auto t_start = Clock::now();
+  cancel_.store(false, std::memory_order_relaxed);
+  Abort();
+  const BundleConfig& c = bundle_.config;
+  std::vector<float> y = PrepareResynthInput(in.pcm, in.n_frames, in.sample_rate, in.channels,
+                                             static_cast<int32_t>(c.sample_rate));
+  const int64_t hop = c.hop_length, pmax = c.max_prompt_frames, n = c.n_codebooks,
+                v = c.codebook_size;
+  const int64_t frames = (static_cast<int64_t>(y.size()) + hop - 1) / hop;
+  if (frames < 1) {
+    Fail(MS_ERR_INVALID_AUDIO, Format("input is shorter than one codec frame (%lld samples at "
+                                      "%lld Hz)", static_cast<long long>(hop),
+                                      static_cast<long long>(c.sample_rate)));
+  }
+  timings_ = ms_timings{};
+  timings_.first_audio_s = -1.0;
+  auto job = std::make_unique<Job>();
+  job->tokens.assign(static_cast<size_t>(n * frames), 0);
+  std::vector<float> window(static_cast<size_t>(pmax * hop));
+  std::vector<int64_t> all;
+  for (int64_t start = 0; start < frames; start += pmax) {
+    CheckCancel();
+    const int64_t len = std::min(pmax, frames - start);
+    std::fill(window.begin(), window.end(), 0.0f);
+    const size_t a = static_cast<size_t>(start * hop);
+    const size_t b = std::min(y.size(), static_cast<size_t>((start + len) * hop));
+    std::copy(y.begin() + static_cast<std::ptrdiff_t>(a), y.begin() + static_cast<std::ptrdiff_t>(b),
+              window.begin());
+    auto wav_t = Blob(window.data(), {1, 1, static_cast<int32_t>(pmax * hop)}, ScalarType::Float);
+    CopyOut(prompt_->Run("encode", {EValue(*wav_t)}), 0, ScalarType::Long,
+            static_cast<size_t>(n * pmax), "encode", &all);
+    for (int64_t q = 0; q < n; ++q) {
+      for (int64_t i = 0; i < len; ++i) {
+        const int64_t tok = all[static_cast<size_t>(q * pmax + i)];
+        if (tok < 0 || tok >= v) Fail(MS_ERR_MODEL, "the codec encoder returned an invalid token");
+        job->tokens[static_cast<size_t>(q * frames + start + i)] = tok;
+      }
+    }
+  }
+  timings_.prompt_s = Seconds(t_start, Clock::now());
+  timings_.frames = frames;
+  job->chunks.assign(1, {});  // one "sentence" whose tokens are already there
+  job->t = frames;
+  job->windows = DecodeWindows(frames, c.decode_chunk_frames);
+  job->window = 0;
+  job->generated = true;
+  job->t_start = t_start;
+  job->seed = 0;
+  resynth_samples_ = y.size();
+  job_ = std::move(job);
+  state_ = State::Running;
 }
 
 void Synthesizer::FillLimits(ms_limits* out) const noexcept {
@@ -723,6 +802,13 @@ void Synthesizer::FillLimits(ms_limits* out) const noexcept {
   l.max_prompt_seconds = static_cast<float>(c.max_prompt_seconds);
   l.has_text_frontend = frontend_ ? 1 : 0;
   l.num_threads = num_threads_;
+  l.hop_length = static_cast<int32_t>(c.hop_length);
+  l.codebook_size = static_cast<int32_t>(c.codebook_size);
+  l.bits_per_second = static_cast<float>(static_cast<double>(c.n_codebooks) *
+                                         std::log2(static_cast<double>(c.codebook_size)) *
+                                         static_cast<double>(c.sample_rate) /
+                                         static_cast<double>(c.hop_length));
+  l.max_resynth_seconds = static_cast<float>(kMaxResynthSeconds);
   std::memcpy(out, &l, std::min(out->struct_size, sizeof l));
 }
 

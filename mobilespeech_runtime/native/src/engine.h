@@ -54,6 +54,10 @@ class Synthesizer {
   void StartText(const char* text, const PromptInput& prompt, const CallOptions& opts);
   void StartPhonemes(std::vector<std::vector<int64_t>> chunks, const PromptInput& prompt,
                      const CallOptions& opts);
+  // Audio through the codec alone (encode -> tokens -> the decoder windows of Next()).
+  void StartResynth(const PromptInput& audio);
+  // Samples of the last resynthesis input at the bundle's rate (the output is trimmed to it).
+  size_t resynth_samples() const { return resynth_samples_; }
   // True with *out filled, or false when the utterance is complete. Throws on error.
   bool Next(ms_audio_chunk* out);
   void Cancel() { cancel_.store(true, std::memory_order_relaxed); }
@@ -86,7 +90,7 @@ class Synthesizer {
   Bundle bundle_;
   SynthOptions opts_;
   int num_threads_ = 0;
-  std::unique_ptr<Program> prompt_, text_, smd_, decoder_;
+  std::unique_ptr<Program> prompt_, text_, smd_, decoder_, vocoder_;  // vocoder_: mel codec
   std::unique_ptr<TextFrontend> frontend_;
   std::string frontend_error_;
   AudioLimits audio_limits_;
@@ -94,6 +98,8 @@ class Synthesizer {
   // prompt cache: conditioned samples -> tokens [N, Pf] and memory [Pf, D]
   std::vector<float> prompt_samples_;
   bool prompt_trimmed_ = false;
+  bool prompt_one_channel_ = false;
+  size_t resynth_samples_ = 0;
   std::vector<int64_t> prompt_tokens_;
   int64_t prompt_frames_ = 0;
   std::vector<float> prompt_memory_;

@@ -5,11 +5,16 @@
 //                    --threads 2 --steps 8,2,1,1
 //   mobilespeech_cli --bundle DIR --phonemes "HH AH0 L OW1 <sil>" --out out.wav
 //   mobilespeech_cli --bundle DIR --text "..." --bench 10 --json   # one JSON line
+//   mobilespeech_cli --bundle DIR --resynth speech.wav --out codec.wav  # the codec alone
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -26,7 +31,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 const char* kUsage =
-    "usage: mobilespeech_cli --bundle DIR (--text TEXT | --text-file FILE | --phonemes SYMS)\n"
+    "usage: mobilespeech_cli --bundle DIR (--text TEXT | --text-file FILE | --phonemes SYMS |\n"
+    "                                      --resynth IN.wav)\n"
     "                        [--prompt voice.wav] [--out out.wav] [--float32]\n"
     "                        [--seed N] [--threads N] [--steps 8,2,1,1] [--length-scale X]\n"
     "                        [--bench N [--warmup K]] [--json] [--no-checksums] [--quiet]\n"
@@ -36,6 +42,8 @@ const char* kUsage =
     "  --text-file FILE   read the text from a file\n"
     "  --phonemes SYMS    phoneme symbols separated by spaces, chunks separated by '|'\n"
     "                     (e.g. \"HH AH0 L OW1 <sil>\"), for builds without a text frontend\n"
+    "  --resynth WAV      no text: pass WAV through the bundle's codec alone (encode -> tokens\n"
+    "                     -> decode) to hear what it keeps; prints tokens/s and bits/s\n"
     "  --prompt WAV       voice to clone (any rate, any channels); default: the bundle's voice\n"
     "  --out WAV          output file (16-bit PCM; --float32 for IEEE float)\n"
     "  --seed N           noise seed (default: the bundle's)\n"
@@ -46,9 +54,11 @@ const char* kUsage =
     "                     min and max of RTF and time to first audio\n"
     "  --json             print one JSON line instead of text\n";
 
+constexpr size_t kMaxTextFileBytes = size_t(1) << 20;
+
 struct Args {
-  std::string bundle, text, phonemes, prompt, out;
-  bool have_text = false, have_phonemes = false;
+  std::string bundle, text, phonemes, prompt, out, resynth;
+  bool have_text = false, have_phonemes = false, have_resynth = false;
   bool use_seed = false;
   uint64_t seed = 0;
   int threads = 0;
@@ -89,12 +99,31 @@ Args Parse(int argc, char** argv) {
       a.text = val();
       a.have_text = true;
     } else if (k == "--text-file") {
-      std::ifstream f(val(), std::ios::binary);
-      if (!f) Usage("cannot read --text-file");
-      std::stringstream ss;
-      ss << f.rdbuf();
-      a.text = ss.str();
+      const char* path = val();
+      FILE* f = std::fopen(path, "rb");
+      if (!f) {
+        std::fprintf(stderr, "error: cannot read --text-file %s: %s\n", path, std::strerror(errno));
+        std::exit(2);
+      }
+      // Bounded: /dev/zero or a huge file cannot eat memory (the ABI checks the exact limit).
+      std::vector<char> buf(kMaxTextFileBytes + 1);
+      const size_t got = std::fread(buf.data(), 1, buf.size(), f);
+      const bool read_error = std::ferror(f) != 0;
+      std::fclose(f);
+      if (read_error) {
+        std::fprintf(stderr, "error: cannot read --text-file %s\n", path);
+        std::exit(2);
+      }
+      if (got > kMaxTextFileBytes) {
+        std::fprintf(stderr, "error: --text-file %s is over %zu bytes; a request is at most a "
+                     "few thousand characters: split it\n", path, kMaxTextFileBytes);
+        std::exit(2);
+      }
+      a.text.assign(buf.data(), got);
       a.have_text = true;
+    } else if (k == "--resynth") {
+      a.resynth = val();
+      a.have_resynth = true;
     } else if (k == "--phonemes") {
       a.phonemes = val();
       a.have_phonemes = true;
@@ -106,19 +135,16 @@ Args Parse(int argc, char** argv) {
       const char* s = val();
       char* end = nullptr;
       errno = 0;
-      if (s[0] == '-') {
-        long long v = std::strtoll(s, &end, 10);
-        a.seed = static_cast<uint64_t>(v);
-      } else {
-        a.seed = std::strtoull(s, &end, 10);
-      }
-      if (errno || !end || *end) Usage("--seed must be an integer");
+      const bool digits = s[0] >= '0' && s[0] <= '9';  // no sign, no space, not empty
+      a.seed = std::strtoull(s, &end, 10);
+      if (!digits || errno || !end || *end) Usage("--seed must be an integer in 0..2^64-1");
       a.use_seed = true;
     } else if (k == "--threads") {
       if (!ParseInt(val(), 0, 256, &n)) Usage("--threads must be in 0..256");
       a.threads = static_cast<int>(n);
     } else if (k == "--steps") {
       std::string s = val();
+      if (s.empty() || s.back() == ',') Usage("--steps are comma-separated integers 1..64");
       std::stringstream ss(s);
       std::string part;
       while (std::getline(ss, part, ',')) {
@@ -129,7 +155,10 @@ Args Parse(int argc, char** argv) {
       char* end = nullptr;
       const char* s = val();
       a.length_scale = std::strtof(s, &end);
-      if (!end || *end) Usage("--length-scale must be a number");
+      if (!end || *end || end == s) Usage("--length-scale must be a number");
+      if (!(a.length_scale >= 0.25f && a.length_scale <= 4.0f)) {
+        Usage("--length-scale must be in [0.25, 4]");
+      }
     } else if (k == "--bench") {
       if (!ParseInt(val(), 1, 100000, &n)) Usage("--bench must be >= 1");
       a.bench = static_cast<int>(n);
@@ -152,7 +181,13 @@ Args Parse(int argc, char** argv) {
     }
   }
   if (a.bundle.empty()) Usage("--bundle is required (or set MOBILESPEECH_BUNDLE)");
-  if (a.have_text == a.have_phonemes) Usage("give exactly one of --text, --text-file, --phonemes");
+  if (int(a.have_text) + int(a.have_phonemes) + int(a.have_resynth) != 1) {
+    Usage("give exactly one of --text, --text-file, --phonemes, --resynth");
+  }
+  if (a.have_text && a.text.find('\0') != std::string::npos) {
+    std::fprintf(stderr, "error: text contains a NUL character\n");
+    std::exit(2);
+  }
   if (a.out.empty() && a.bench == 0) Usage("--out is required (except with --bench)");
   return a;
 }
@@ -190,6 +225,62 @@ struct Run {
   double elapsed = 0, first_audio = 0, audio = 0;
   std::vector<float> samples;
 };
+
+bool SameFile(const std::string& a, const std::string& b) {
+  struct stat sa, sb;
+  return !a.empty() && !b.empty() && ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 &&
+         sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+// --out checked before anything runs (checks.py check_out_path): a .wav name, not a folder, not
+// the input audio, and writable.
+bool CheckOut(const std::string& out, const std::vector<std::string>& keep) {
+  auto bad = [&](const std::string& why) {
+    std::fprintf(stderr, "error: --out %s: %s\n", out.c_str(), why.c_str());
+    return false;
+  };
+  std::string lower = out;
+  for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (lower.size() < 5 || lower.compare(lower.size() - 4, 4, ".wav") != 0) {
+    return bad("the output is a WAV file; give a name ending in .wav");
+  }
+  struct stat st;
+  const bool exists = ::stat(out.c_str(), &st) == 0;
+  if (exists && S_ISDIR(st.st_mode)) return bad("is a directory; give a file name ending in .wav");
+  for (const std::string& k : keep) {
+    if (SameFile(out, k) || (!k.empty() && k == out)) {
+      return bad("is the input audio file; refusing to overwrite it (pick another name)");
+    }
+  }
+  FILE* f = std::fopen(out.c_str(), "ab");
+  if (!f) return bad(std::string("cannot write: ") + std::strerror(errno));
+  std::fclose(f);
+  if (!exists) ::unlink(out.c_str());
+  return true;
+}
+
+// The notices Python prints as warnings (synthesizer.py / audio.py / frontend), from chunk flags.
+void Notices(uint32_t flags, uint32_t* shown) {
+  struct {
+    uint32_t bit;
+    const char* text;
+  } const kinds[] = {
+      {MS_CHUNK_PROMPT_TRIMMED, "the prompt is longer than the model takes; only its first "
+                                "seconds were used"},
+      {MS_CHUNK_SPED_UP, "a sentence was longer than the model's frame limit and was sped up; "
+                         "split long sentences"},
+      {MS_CHUNK_PROMPT_ONE_CHANNEL, "the prompt's channels cancel out when mixed (opposite "
+                                    "phase); its loudest channel alone was used"},
+      {MS_CHUNK_TEXT_SKIPPED, "markup tags or words in scripts other than Latin cannot be read "
+                              "and were skipped"},
+  };
+  for (const auto& k : kinds) {
+    if ((flags & k.bit) && !(*shown & k.bit)) {
+      std::fprintf(stderr, "warning: %s\n", k.text);
+      *shown |= k.bit;
+    }
+  }
+}
 
 int Fail(ms_synth* s, ms_status st, const char* what) {
   std::fprintf(stderr, "error: %s: %s (%s)\n", what, ms_last_error(s), ms_status_string(st));
@@ -274,13 +365,21 @@ int main(int argc, char** argv) {
   Args a = Parse(argc, argv);
 
   mobilespeech::WavData prompt;
-  if (!a.prompt.empty()) {
+  const std::string& audio_in = a.have_resynth ? a.resynth : a.prompt;
+  if (!audio_in.empty()) {
     std::string err;
-    if (!mobilespeech::ReadWav(a.prompt, &prompt, &err)) {
-      std::fprintf(stderr, "error: cannot read the prompt: %s\n", err.c_str());
+    if (!mobilespeech::ReadWav(audio_in, &prompt, &err)) {
+      std::fprintf(stderr, "error: cannot read the %s: %s\n", a.have_resynth ? "input" : "prompt",
+                   err.c_str());
+      return 2;
+    }
+    if (prompt.frames() == 0) {
+      std::fprintf(stderr, "error: the %s %s holds no samples\n",
+                   a.have_resynth ? "input" : "prompt", audio_in.c_str());
       return 2;
     }
   }
+  if (!a.out.empty() && !CheckOut(a.out, {a.prompt, a.resynth})) return 2;
 
   ms_synth_options o;
   ms_synth_options_init(&o);
@@ -296,7 +395,11 @@ int main(int argc, char** argv) {
   const auto t_load = Clock::now();
   ms_synth* s = ms_synth_create(&o, &st);
   const double load_s = Seconds(t_load, Clock::now());
-  if (!s) return Fail(nullptr, st, "cannot load the bundle");
+  if (!s) {
+    return Fail(nullptr, st, st == MS_ERR_MODEL || st == MS_ERR_NO_MEMORY || st == MS_ERR_INTERNAL
+                                 ? "cannot load the bundle"
+                                 : "invalid options");
+  }
 
   std::vector<int32_t> ids;
   std::vector<size_t> lengths;
@@ -304,13 +407,16 @@ int main(int argc, char** argv) {
     ms_synth_destroy(s);
     return 2;
   }
-  const float* pcm = a.prompt.empty() ? nullptr : prompt.samples.data();
-  const size_t frames = a.prompt.empty() ? 0 : prompt.frames();
+  const float* pcm = audio_in.empty() ? nullptr : prompt.samples.data();
+  const size_t frames = audio_in.empty() ? 0 : prompt.frames();
+  uint32_t shown = 0;
 
   auto once = [&](Run* r) -> ms_status {
     r->samples.clear();
     const auto t0 = Clock::now();
-    ms_status rs = a.have_phonemes
+    ms_status rs = a.have_resynth
+                       ? ms_synth_start_resynth(s, pcm, frames, prompt.sample_rate, prompt.channels)
+                   : a.have_phonemes
                        ? ms_synth_start_phonemes(s, ids.data(), lengths.data(), lengths.size(), pcm,
                                                  frames, prompt.sample_rate, prompt.channels, nullptr)
                        : ms_synth_start(s, a.text.c_str(), pcm, frames, prompt.sample_rate,
@@ -324,6 +430,14 @@ int main(int argc, char** argv) {
         first = false;
       }
       r->samples.insert(r->samples.end(), c.samples, c.samples + c.n_samples);
+      if (!a.quiet && !a.json) Notices(c.flags, &shown);
+    }
+    if (a.have_resynth && rs == MS_DONE && pcm) {
+      // the output lasts as long as the input (the last frame's padding is dropped)
+      const double sr_out = ms_synth_sample_rate(s);
+      const size_t want = static_cast<size_t>(
+          std::llround(static_cast<double>(frames) * sr_out / prompt.sample_rate));
+      if (r->samples.size() > want) r->samples.resize(want);
     }
     r->elapsed = Seconds(t0, Clock::now());
     r->audio = static_cast<double>(r->samples.size()) / ms_synth_sample_rate(s);
@@ -379,6 +493,13 @@ int main(int argc, char** argv) {
   } else if (!a.quiet) {
     if (!a.out.empty()) {
       std::printf("wrote %s: %.2f s at %d Hz\n", a.out.c_str(), r.audio, sr);
+    }
+    if (a.have_resynth) {
+      const double fr = lim.frame_rate;
+      std::printf("codec: %lld frames; %.2f frames/s x %d codebooks = %.1f tokens/s; %.0f bits/s "
+                  "(%d x log2(%d) bits x %.2f/s)\n", static_cast<long long>(tm.frames), fr,
+                  lim.n_codebooks, fr * lim.n_codebooks, static_cast<double>(lim.bits_per_second),
+                  lim.n_codebooks, lim.codebook_size, fr);
     }
     if (a.bench > 0) {
       std::printf("bench: %d runs after %d warm-up, %d threads, %.2f s of audio each\n", runs,

@@ -86,13 +86,18 @@ class TextFrontendImpl final : public TextFrontend {
             const FrontendLimits& limits, std::string* err);
 
   bool Encode(const std::string& utf8_text, std::vector<std::vector<std::int64_t>>* chunks,
-              std::string* err) const override;
+              std::string* err) const override {
+    return EncodeWithNotices(utf8_text, chunks, err, nullptr);
+  }
+  bool EncodeWithNotices(const std::string& utf8_text,
+                         std::vector<std::vector<std::int64_t>>* chunks, std::string* err,
+                         std::uint32_t* notices) const override;
 
  private:
   using Pron = std::vector<std::int64_t>;
 
   bool EncodeImpl(const std::string& utf8_text, std::vector<std::vector<std::int64_t>>* chunks,
-                  std::string* err) const;
+                  std::string* err, std::uint32_t* notices) const;
   bool WordPron(const std::string& word, Pron* out, std::string* err) const;
   bool Predict(const std::string& word, Pron* out, std::string* err) const;
   bool PredictLetters(const std::string& letters, Pron* out, std::string* err) const;
@@ -379,10 +384,49 @@ std::vector<TextFrontendImpl::Pron> TextFrontendImpl::SplitSymbols(const Pron& s
   return pieces;
 }
 
+// frontend/__init__.py TAG: <[A-Za-z/!?][^<>]*> -> " " (leftmost, non-overlapping).
+std::u32string StripTags(const std::u32string& s, bool* changed) {
+  std::u32string out;
+  out.reserve(s.size());
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const char32_t c = s[i];
+    const char32_t n = i + 1 < s.size() ? s[i + 1] : 0;
+    const bool opens = c == U'<' && ((n >= U'A' && n <= U'Z') || (n >= U'a' && n <= U'z') ||
+                                     n == U'/' || n == U'!' || n == U'?');
+    if (opens) {
+      std::size_t j = i + 2;
+      while (j < s.size() && s[j] != U'<' && s[j] != U'>') ++j;
+      if (j < s.size() && s[j] == U'>') {
+        out.push_back(U' ');
+        *changed = true;
+        i = j + 1;
+        continue;
+      }
+    }
+    out.push_back(c);
+    ++i;
+  }
+  return out;
+}
+
+// frontend/__init__.py NON_LATIN: letters of scripts the frontend cannot read.
+bool IsNonLatin(char32_t c) {
+  return (c >= 0x0370 && c <= 0x1CFF) || (c >= 0x1F00 && c <= 0x1FFF) ||
+         (c >= 0x2C00 && c <= 0x2C5F) || (c >= 0x2C80 && c <= 0x2DFF) ||
+         (c >= 0x3040 && c <= 0x31FF) || (c >= 0x3400 && c <= 0x4DBF) ||
+         (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xA000 && c <= 0xA4CF) ||
+         (c >= 0xAC00 && c <= 0xD7AF);
+}
+
+// checks.py PHONEMES_PER_CHAR: a request reads as at most 1.5 ids per allowed character.
+std::size_t MaxRequestPhonemes(std::size_t max_chars) { return max_chars * 3 / 2; }
+
 bool TextFrontendImpl::EncodeImpl(const std::string& utf8_text,
                                   std::vector<std::vector<std::int64_t>>* chunks,
-                                  std::string* err) const {
-  const std::u32string text = fe::DecodeUtf8(utf8_text);
+                                  std::string* err, std::uint32_t* notices) const {
+  const std::u32string raw = fe::DecodeUtf8(utf8_text);
+  const std::u32string& text = raw;
   if (std::all_of(text.begin(), text.end(), fe::IsPySpace)) {
     *err = "text is empty: give at least one word to speak";
     return false;
@@ -393,7 +437,13 @@ bool TextFrontendImpl::EncodeImpl(const std::string& utf8_text,
            " characters per request: split it into shorter pieces";
     return false;
   }
-  const std::vector<Tokens> sentences = normalizer_->Normalize(text);
+  bool tags = false;
+  const std::u32string stripped = StripTags(raw, &tags);
+  const bool non_latin = std::any_of(stripped.begin(), stripped.end(), IsNonLatin);
+  if (notices) {
+    *notices = (tags ? kTagsRemoved : 0u) | (non_latin ? kNonLatinSkipped : 0u);
+  }
+  const std::vector<Tokens> sentences = normalizer_->Normalize(stripped);
   if (sentences.empty()) {
     *err = "text has nothing to pronounce: no English letters or numbers were left after "
            "removing unsupported characters (emoji, symbols, non-Latin scripts)";
@@ -431,19 +481,29 @@ bool TextFrontendImpl::EncodeImpl(const std::string& utf8_text,
       chunks->push_back(std::move(piece));
     }
   }
+  std::size_t total = 0;
+  for (const Pron& c : *chunks) total += c.size();
+  const std::size_t limit = MaxRequestPhonemes(limits_.max_chars);
+  if (total > limit) {
+    *err = "text reads as " + std::to_string(total) + " phonemes (long numbers and the like); a "
+           "request may read as at most " + std::to_string(limit) +
+           ": split it into shorter pieces";
+    chunks->clear();
+    return false;
+  }
   return true;
 }
 
-bool TextFrontendImpl::Encode(const std::string& utf8_text,
-                              std::vector<std::vector<std::int64_t>>* chunks,
-                              std::string* err) const {
+bool TextFrontendImpl::EncodeWithNotices(const std::string& utf8_text,
+                                         std::vector<std::vector<std::int64_t>>* chunks,
+                                         std::string* err, std::uint32_t* notices) const {
   std::string local_err;
   std::string* e = err ? err : &local_err;
   std::vector<std::vector<std::int64_t>> local_chunks;
   auto* out = chunks ? chunks : &local_chunks;
   out->clear();
   try {
-    if (EncodeImpl(utf8_text, out, e)) return true;
+    if (EncodeImpl(utf8_text, out, e, notices)) return true;
   } catch (const std::bad_alloc&) {
     *e = "out of memory while reading the text";
   } catch (...) {

@@ -32,6 +32,17 @@ class TextFrontend {
   // empty / too long / unpronounceable text. Never throws.
   virtual bool Encode(const std::string& utf8_text, std::vector<std::vector<int64_t>>* chunks,
                       std::string* err) const = 0;
+
+  // What Encode left unread, as bits of *notices (frontend/__init__.py warns about the same):
+  static constexpr uint32_t kTagsRemoved = 1;       // markup tags ("<speak>", "<break/>")
+  static constexpr uint32_t kNonLatinSkipped = 2;   // words in scripts other than Latin
+  // Encode() plus those notices (notices may be NULL).
+  virtual bool EncodeWithNotices(const std::string& utf8_text,
+                                 std::vector<std::vector<int64_t>>* chunks, std::string* err,
+                                 uint32_t* notices) const {
+    if (notices) *notices = 0;
+    return Encode(utf8_text, chunks, err);
+  }
 };
 
 }  // namespace mobilespeech
