@@ -2,17 +2,19 @@
 
 Android: the JNI bridge of the demo app (``android_demo/app/src/main/cpp/mobilespeech_jni.cc``)
 is compiled for the host against the JDK's ``jni.h`` and ``build/native/libmobilespeech.so``;
-``android_demo/jvm-test/.../JniHarness.java`` then loads it through ``java.library.path`` and
-drives the app's API class -- its Java twin always, and ``MobileSpeech.kt`` itself when a Kotlin
-compiler is installed -- with the session's tiny bundle: streaming, whole-utterance, a PCM prompt,
-cancellation, and errors that must arrive as ``MobileSpeechException`` carrying the C status and
-``ms_last_error``'s message. The audio is compared with the ctypes binding of the same library.
+``MobileSpeech.kt`` (the app's API class, the file the app ships) is compiled with Debian's
+``kotlinc`` (package ``kotlin``, 1.3.31; ``scripts/setup.sh --test`` installs it) and
+``android_demo/jvm-test/.../JniHarness.java`` drives that compiled class, the Kotlin stdlib on the
+class path, through the bridge loaded from ``java.library.path``, with the session's tiny bundle:
+streaming, whole-utterance, a PCM prompt, cancellation, and errors that must arrive as
+``MobileSpeechException`` carrying the C status and ``ms_last_error``'s message. The audio is
+compared with the ctypes binding of the same library.
 
 iOS: no Swift compiler here, so ``ios_demo/MobileSpeechKit/MobileSpeech.swift`` is checked
 against the C header by parsing: every ``ms_*`` function it calls exists with the same argument
 count, and every type, constant and struct field it names exists.
 
-Skips only when javac/java or a C++ compiler is missing (and the Kotlin test when kotlinc is).
+Skips only when javac/java, kotlinc or a C++ compiler is missing.
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ REPO = Path(__file__).resolve().parent.parent
 ANDROID = REPO / "android_demo"
 JNI_SRC = ANDROID / "app" / "src" / "main" / "cpp" / "mobilespeech_jni.cc"
 KOTLIN_API = ANDROID / "app" / "src" / "main" / "java" / "com" / "mobilespeech" / "MobileSpeech.kt"
-JAVA_TWIN = ANDROID / "jvm-test" / "src" / "com" / "mobilespeech"
 HARNESS = ANDROID / "jvm-test" / "harness" / "com" / "mobilespeech" / "harness" / "JniHarness.java"
 HEADER = REPO / "mobilespeech_runtime" / "native" / "include" / "mobilespeech.h"
 IOS = REPO / "ios_demo"
@@ -138,19 +139,40 @@ def f32(path: Path) -> np.ndarray:
     return np.fromfile(path, dtype="<f4")
 
 
-@pytest.fixture(scope="session")
-def twin_classes(jdk: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("twin_classes")
-    _javac(jdk, out, sorted(JAVA_TWIN.glob("*.java")) + [HARNESS])
-    return out
+def _kotlin_stdlib(kotlinc: str) -> Path | None:
+    home = Path(os.path.realpath(kotlinc)).parent.parent
+    for d in [Path(os.environ.get("KOTLIN_HOME", "/nonexistent")) / "lib", home / "lib",
+              Path("/usr/share/kotlin/lib"), Path("/usr/share/java")]:
+        if (d / "kotlin-stdlib.jar").is_file():
+            return d / "kotlin-stdlib.jar"
+    return None
 
 
 @pytest.fixture(scope="session")
-def twin_run(jdk, jni_dir, native_lib, twin_classes, tiny_bundle, prompt_wav,  # noqa: ANN001
-             tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
-    out = tmp_path_factory.mktemp("twin_out")
-    return run_harness(jdk, jni_dir, native_lib, str(twin_classes), tiny_bundle, prompt_wav,
-                       out), out
+def kotlin_classes(jdk: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+                   ) -> tuple[Path, Path]:
+    kotlinc = shutil.which("kotlinc")
+    if kotlinc is None:
+        pytest.skip("kotlinc not installed (Debian: apt-get install kotlin; scripts/setup.sh "
+                    "--test installs it)")
+    stdlib = _kotlin_stdlib(kotlinc)
+    assert stdlib is not None, "kotlinc found but no kotlin-stdlib.jar next to it"
+    out = tmp_path_factory.mktemp("kotlin_classes")
+    r = _run([kotlinc, "-jvm-target", "1.8", "-d", str(out), str(KOTLIN_API)], timeout=900)
+    assert r.returncode == 0, f"kotlinc failed:\n{r.stdout}\n{r.stderr}"
+    _javac(jdk, out, [HARNESS], classpath=os.pathsep.join([str(out), str(stdlib)]))
+    return out, stdlib
+
+
+@pytest.fixture(scope="session")
+def kotlin_run(jdk, jni_dir, native_lib, kotlin_classes, tiny_bundle, prompt_wav,  # noqa: ANN001
+               tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
+    """The harness over the compiled MobileSpeech.kt (with the Kotlin stdlib)."""
+    classes, stdlib = kotlin_classes
+    out = tmp_path_factory.mktemp("kotlin_out")
+    res = run_harness(jdk, jni_dir, native_lib, os.pathsep.join([str(classes), str(stdlib)]),
+                      tiny_bundle, prompt_wav, out)
+    return res, out
 
 
 @pytest.fixture(scope="session")
@@ -173,13 +195,14 @@ def test_bridge_exports_every_native_method(jni_dir: Path) -> None:
         pytest.skip("nm not installed")
     r = _run([nm, "-D", "--defined-only", str(jni_dir / "libmobilespeech_jni.so")])
     exported = set(re.findall(r"\b(Java_com_mobilespeech_NativeBridge_\w+|JNI_OnLoad)\b", r.stdout))
-    wanted = {f"Java_com_mobilespeech_NativeBridge_{m}" for m in _java_natives()} | {"JNI_OnLoad"}
+    wanted = {f"Java_com_mobilespeech_NativeBridge_{m}" for m in _kotlin_externals()}
+    wanted |= {"JNI_OnLoad"}
     assert wanted <= exported, f"not exported: {sorted(wanted - exported)}"
 
 
-def test_streaming_synthesis_through_the_api_class(twin_run: tuple[dict, Path],
+def test_streaming_synthesis_through_the_api_class(kotlin_run: tuple[dict, Path],
                                                    tiny_bundle: Path) -> None:
-    res, out = twin_run
+    res, out = kotlin_run
     rate = _manifest(tiny_bundle)["constants"]["sample_rate"]
     assert res["limits"]["sample_rate"] == rate
     assert res["version"].startswith("0.1.0")
@@ -203,9 +226,9 @@ def test_streaming_synthesis_through_the_api_class(twin_run: tuple[dict, Path],
     assert 0 < s["timings"]["first_audio_s"] <= s["first_audio_seconds"] + 1e-3
 
 
-def test_audio_equals_the_c_library(twin_run: tuple[dict, Path], reference,  # noqa: ANN001
+def test_audio_equals_the_c_library(kotlin_run: tuple[dict, Path], reference,  # noqa: ANN001
                                     tiny_bundle: Path) -> None:
-    res, out = twin_run
+    res, out = kotlin_run
     stream, speak = f32(out / "stream.f32"), f32(out / "speak.f32")
     assert np.array_equal(stream, speak), "streamed chunks must concatenate to speakPhonemes()"
     chunks = _chunks(res)
@@ -221,9 +244,9 @@ def test_audio_equals_the_c_library(twin_run: tuple[dict, Path], reference,  # n
     assert got_prompt.shape == want_prompt.shape and np.abs(got_prompt - want_prompt).max() <= 1e-5
 
 
-def test_text_synthesis_or_the_library_reason(twin_run: tuple[dict, Path], reference,  # noqa: ANN001
+def test_text_synthesis_or_the_library_reason(kotlin_run: tuple[dict, Path], reference,  # noqa: ANN001
                                               tiny_bundle: Path) -> None:
-    res, out = twin_run
+    res, out = kotlin_run
     text = res["text"]
     with reference.NativeSynthesizer(tiny_bundle, num_threads=1, seed=SEED) as ref:
         if text["ok"]:
@@ -241,8 +264,8 @@ def test_text_synthesis_or_the_library_reason(twin_run: tuple[dict, Path], refer
 
 
 def test_errors_are_exceptions_with_the_c_status_and_message(
-        twin_run: tuple[dict, Path], reference, tiny_bundle: Path) -> None:  # noqa: ANN001
-    res, out = twin_run
+        kotlin_run: tuple[dict, Path], reference, tiny_bundle: Path) -> None:  # noqa: ANN001
+    res, out = kotlin_run
 
     def c_error(fn) -> tuple[int, str]:  # noqa: ANN001
         with pytest.raises(Exception) as e:
@@ -280,55 +303,13 @@ def test_errors_are_exceptions_with_the_c_status_and_message(
     assert "multiple of channels" in res["error_bad_channels"]["message"]
 
 
-def test_cancel_stop_and_close(twin_run: tuple[dict, Path]) -> None:
-    res, _ = twin_run
+def test_cancel_stop_and_close(kotlin_run: tuple[dict, Path]) -> None:
+    res, _ = kotlin_run
     full = res["stream"]["num_chunks"]
     by_callback, by_thread = res["stopped_by_callback"], res["cancelled_from_thread"]
     assert by_callback["cancelled"] and by_callback["num_chunks"] == 1 < full
     assert by_thread["cancelled"] and 1 <= by_thread["num_chunks"] < full
     assert res["use_after_close"].startswith("IllegalStateException")
-
-
-# ---- the Kotlin original and its Java twin ------------------------------------------------------
-def _kotlin_stdlib(kotlinc: str) -> Path | None:
-    home = Path(os.path.realpath(kotlinc)).parent.parent
-    for d in [Path(os.environ.get("KOTLIN_HOME", "/nonexistent")) / "lib", home / "lib",
-              Path("/usr/share/kotlin/lib"), Path("/usr/share/java")]:
-        if (d / "kotlin-stdlib.jar").is_file():
-            return d / "kotlin-stdlib.jar"
-    return None
-
-
-@pytest.fixture(scope="session")
-def kotlin_classes(jdk: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-                   ) -> tuple[Path, Path]:
-    kotlinc = shutil.which("kotlinc")
-    if kotlinc is None:
-        pytest.skip("kotlinc not installed (Debian: apt-get install kotlin); the Java twin of "
-                    "MobileSpeech.kt is tested instead")
-    stdlib = _kotlin_stdlib(kotlinc)
-    assert stdlib is not None, "kotlinc found but no kotlin-stdlib.jar next to it"
-    out = tmp_path_factory.mktemp("kotlin_classes")
-    r = _run([kotlinc, "-jvm-target", "1.8", "-d", str(out), str(KOTLIN_API)], timeout=900)
-    assert r.returncode == 0, f"kotlinc failed:\n{r.stdout}\n{r.stderr}"
-    _javac(jdk, out, [HARNESS], classpath=os.pathsep.join([str(out), str(stdlib)]))
-    return out, stdlib
-
-
-def test_kotlin_api_class_drives_the_bridge(jdk, jni_dir, native_lib, kotlin_classes,  # noqa: ANN001
-                                            twin_run, tiny_bundle, prompt_wav,  # noqa: ANN001
-                                            tmp_path: Path) -> None:
-    classes, stdlib = kotlin_classes
-    res = run_harness(jdk, jni_dir, native_lib, os.pathsep.join([str(classes), str(stdlib)]),
-                      tiny_bundle, prompt_wav, tmp_path)
-    assert "kotlin_classes" in res["api_class"]  # MobileSpeech.kt's class, not the twin
-    twin_res, twin_out = twin_run
-    for name in ("stream.f32", "speak.f32", "prompt.f32"):
-        assert np.array_equal(f32(tmp_path / name), f32(twin_out / name)), name
-    for key in [k for k in twin_res if k.startswith("error_")] + ["use_after_close"]:
-        assert res[key] == twin_res[key], key
-    for key in ("stopped_by_callback", "cancelled_from_thread"):
-        assert res[key]["cancelled"] and res[key]["num_chunks"] == twin_res[key]["num_chunks"]
 
 
 def _javap_public(jdk: dict[str, str], classpath: str, classes: list[str]) -> dict[str, set[str]]:
@@ -355,30 +336,23 @@ API_CLASSES = ["com.mobilespeech.MobileSpeech", "com.mobilespeech.MobileSpeechEx
     ("Config", "Prompt", "ChunkInfo", "AudioCallback", "Limits", "Timings", "SynthesisResult")]
 
 
-def test_kotlin_and_java_twin_have_the_same_public_api(jdk, kotlin_classes,  # noqa: ANN001
-                                                       twin_classes: Path) -> None:
+def test_the_api_class_is_the_compiled_kotlin(kotlin_run: tuple[dict, Path],
+                                              kotlin_classes: tuple[Path, Path],
+                                              jdk: dict[str, str]) -> None:  # noqa: ANN001
+    res, _ = kotlin_run
     classes, stdlib = kotlin_classes
-    kt = _javap_public(jdk, os.pathsep.join([str(classes), str(stdlib)]), API_CLASSES)
-    java = _javap_public(jdk, str(twin_classes), API_CLASSES)
-    assert kt.keys() == java.keys()
-    for cls in kt:
-        assert kt[cls] == java[cls], (f"{cls}: only in Kotlin {sorted(kt[cls] - java[cls])}, "
-                                      f"only in the twin {sorted(java[cls] - kt[cls])}")
+    assert Path(res["api_class"].removeprefix("file:")).resolve() == classes.resolve(), \
+        f"the harness ran {res['api_class']}, not the classes kotlinc wrote ({classes})"
+    api = _javap_public(jdk, os.pathsep.join([str(classes), str(stdlib)]), API_CLASSES)
+    assert sorted(api) == sorted(API_CLASSES)
+    assert all(api[c] for c in ("com.mobilespeech.MobileSpeech",
+                                "com.mobilespeech.MobileSpeechException")), api
 
 
 def _kotlin_externals() -> dict[str, int]:
     src = KOTLIN_API.read_text()
     out = {}
     for m in re.finditer(r"external fun (\w+)\((.*?)\)", src, re.S):
-        params = [p for p in m.group(2).split(",") if p.strip()]
-        out[m.group(1)] = len(params)
-    return out
-
-
-def _java_natives() -> dict[str, int]:
-    src = (JAVA_TWIN / "NativeBridge.java").read_text()
-    out = {}
-    for m in re.finditer(r"static native \S+ (\w+)\((.*?)\);", src, re.S):
         params = [p for p in m.group(2).split(",") if p.strip()]
         out[m.group(1)] = len(params)
     return out
@@ -392,22 +366,24 @@ def _jni_functions() -> dict[str, int]:
     return out
 
 
-def test_native_methods_agree_kotlin_twin_and_cpp() -> None:
-    """Runs without any toolchain: the three lists of native methods cannot drift apart."""
-    kt, java, cpp = _kotlin_externals(), _java_natives(), _jni_functions()
-    assert kt and kt == java == cpp, (kt, java, cpp)
+def test_native_methods_agree_kotlin_and_cpp() -> None:
+    """Runs without any toolchain: the Kotlin externals and the C++ Java_* functions agree."""
+    kt, cpp = _kotlin_externals(), _jni_functions()
+    assert kt and kt == cpp, (kt, cpp)
 
 
-def test_java_twin_has_every_public_kotlin_function() -> None:
+def test_compiled_kotlin_has_every_public_function(jdk, kotlin_classes) -> None:  # noqa: ANN001
     kt_src = KOTLIN_API.read_text()
-    twin_src = "\n".join(p.read_text() for p in JAVA_TWIN.glob("*.java"))
     names = set(re.findall(r"^\s*(?:@JvmStatic\s+)?(?:override\s+)?fun (\w+)\(", kt_src, re.M))
     names -= {"checkOpen", "readTimings", "flatten", "stream"}
     assert {"synthesize", "synthesizePhonemes", "speak", "speakPhonemes", "cancel", "close",
             "symbol", "phonemeId", "version", "statusName", "onAudio"} <= names
     private = set(re.findall(r"private fun (\w+)\(", kt_src))
+    classes, stdlib = kotlin_classes
+    api = _javap_public(jdk, os.pathsep.join([str(classes), str(stdlib)]), API_CLASSES)
+    members = "\n".join(m for ms in api.values() for m in ms)
     for name in names - private:
-        assert re.search(rf"\b{name}\(", twin_src), f"the Java twin lacks {name}()"
+        assert re.search(rf"\b{name}\(", members), f"compiled MobileSpeech.kt lacks {name}()"
 
 
 # ---- iOS: the Swift wrapper against the C header -----------------------------------------------

@@ -3,8 +3,8 @@
 //
 // Thin on purpose: every native method maps to one or two C calls. The streaming loop, the
 // cancellation flag and the timing of RTF / time to first audio live in the API class
-// (MobileSpeech.kt on Android, its Java twin android_demo/jvm-test on the desktop JVM), so the
-// same bridge serves both and nothing here calls back into Java.
+// (MobileSpeech.kt, on Android and on the desktop JVM of tests/test_jni_bridge.py), and nothing
+// here calls back into Java.
 //
 // Rules kept here:
 //  - No C++ exception and no pending Java exception leaves a native method unnoticed: a failing

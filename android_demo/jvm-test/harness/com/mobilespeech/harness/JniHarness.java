@@ -1,5 +1,5 @@
-// JniHarness - drives com.mobilespeech.MobileSpeech (the Kotlin class of the app, or its Java
-// twin) through the JNI bridge on a desktop JVM, the way the Android app does, and writes what it
+// JniHarness - drives com.mobilespeech.MobileSpeech (the app's Kotlin class, compiled by kotlinc)
+// through the JNI bridge on a desktop JVM, the way the Android app does, and writes what it
 // saw for tests/test_jni_bridge.py to check:
 //
 //   java -Djava.library.path=DIR -cp CLASSES com.mobilespeech.harness.JniHarness \

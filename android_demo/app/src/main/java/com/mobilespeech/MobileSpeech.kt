@@ -15,9 +15,8 @@
 // its SynthesisResult has isCancelled = true.
 //
 // Written in the Kotlin subset that kotlinc 1.3 accepts (no `fun interface`, no trailing commas)
-// so that the desktop test compiles and runs this very file with Debian's kotlin package; the
-// Java-visible API (names, getters, nested classes) is the same as the Java twin in
-// android_demo/jvm-test, which the JVM test harness also drives.
+// so that the desktop test (tests/test_jni_bridge.py) compiles and runs this very file with
+// Debian's kotlin package, through the JVM harness in android_demo/jvm-test.
 package com.mobilespeech
 
 /** A failure reported by libmobilespeech: [status] is the C `ms_status`, the message is `ms_last_error`. */
