@@ -19,6 +19,13 @@
 # (ExecuTorch generates kernel registration code at configure time; pip install pyyaml if asked).
 # NOT run in this repository's CI: no NDK there (see README.md, "What was verified").
 #
+# The same CMake project and toolchain-file pattern as the ARM64 Linux build that CI does run
+# (scripts/build_native.sh --arch aarch64, mobilespeech_runtime/native/cmake/aarch64-linux-gnu.cmake):
+# a toolchain file for the target, and the target's ExecuTorch given as both CMAKE_PREFIX_PATH
+# and CMAKE_FIND_ROOT_PATH. What differs: bionic + libc++ (c++_shared) instead of glibc +
+# libstdc++, and ExecuTorch built from source as static libraries instead of the PyPI wheel's
+# shared ones (mobilespeech_runtime/native/README.md has the table).
+#
 # Environment: ANDROID_NDK (or ANDROID_NDK_HOME), EXECUTORCH_SRC, EXECUTORCH_TAG (v1.5.1),
 # ANDROID_ABI (arm64-v8a), ANDROID_PLATFORM (android-26), MS_BUNDLE, JOBS.
 set -euo pipefail
@@ -95,6 +102,8 @@ echo "== ExecuTorch ($ET_TAG) for $ABI"
 "$CMAKE" --build "$ET_BUILD" -j "$JOBS" --target install
 
 # ---- 2. libmobilespeech + mobilespeech_cli ---------------------------------------------------
+# (the pattern of scripts/build_native.sh --arch aarch64: toolchain file + ExecuTorch as prefix
+# path and find root)
 MS_BUILD="$OUT/ms-$ABI"
 echo "== libmobilespeech for $ABI"
 "$CMAKE" -S "$ROOT/mobilespeech_runtime/native" -B "$MS_BUILD" "${GEN[@]}" "${TOOLCHAIN[@]}" \
