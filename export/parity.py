@@ -44,6 +44,7 @@ def method_parity(model: MobileSpeech, backend: ExecuTorchBackend) -> dict[str, 
         "text_and_durations": "text_and_durations",
         "step": "step",
         "decode": "decode",
+        "vocode": "vocode",
     }
     for spec in program_specs(model):
         for m in spec.methods:

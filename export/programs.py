@@ -8,6 +8,12 @@ and dynamic-shape bounds taken from the config (never constants here).
 | text.pte     | text_and_durations   | ids [1,L], prompt [1,N,Tp], scale [1] -> text, frames    |
 | smd.pte      | step                 | one unmasking step over [1,N,T] tokens                   |
 | decoder.pte  | decode               | window tokens [1,N,W], keep [1,W] -> wav [1,W*hop]       |
+|              |                      |   (mel codec: -> log-mel [1,n_mels,W*stride])            |
+| vocoder.pte  | vocode               | log-mel [1,n_mels,W*stride] -> wav [1,W*hop] (mel codec) |
+
+The mel codec splits decoding in two programs so the vocoder (the 56 MB teacher, or a small
+student) is a separate file: the teacher's program is a pure function of the pinned wheel and
+can be built at set-up instead of being committed.
 """
 
 from __future__ import annotations
@@ -21,16 +27,26 @@ from torch.export import Dim
 
 from mobilespeech_runtime.config import MobileSpeechConfig
 from mobilespeech_runtime.model import MobileSpeech
-from mobilespeech_runtime.model.mobilespeech import decode_chunk, smd_step, text_and_durations
+from mobilespeech_runtime.model.hifigan import HifiGanGenerator
+from mobilespeech_runtime.model.mel_codec import MelCodec
+from mobilespeech_runtime.model.mobilespeech import (
+    decode_chunk,
+    decode_mel_chunk,
+    smd_step,
+    text_and_durations,
+)
 
 
 class PromptEncode(nn.Module):
-    """The encoder side of the codec only: SEANet encoder + RVQ encode."""
+    """The encoder side of the codec only: (mel analysis +) encoder + RVQ encode."""
 
     def __init__(self, m: MobileSpeech) -> None:
         super().__init__()
-        self.encoder = m.codec.model.encoder
-        self.quantizer = m.codec.model.quantizer
+        parts = m.codec if isinstance(m.codec, MelCodec) else m.codec.model
+        self.encoder = parts.encoder
+        self.quantizer = parts.quantizer
+        if isinstance(m.codec, MelCodec):
+            self.analysis = m.codec.analysis
         self._codec = [m.codec]  # a list hides it from nn.Module: its decoder is not exported
 
     def forward(self, wav: Tensor) -> Tensor:
@@ -83,16 +99,31 @@ class SmdStep(nn.Module):
 
 
 class DecodeChunk(nn.Module):
-    """The decoder side of the codec only: its codebooks (one buffer) and the decoder."""
+    """The decoder side of the codec only: its codebooks (one buffer) and the decoder (for the
+    mel codec: up to the log-mel; the vocoder is its own program)."""
 
     def __init__(self, m: MobileSpeech) -> None:
         super().__init__()
-        self.decoder = m.codec.model.decoder
-        self.register_buffer("table", m.codec.codebooks().detach().clone())
-        self._codec = [m.codec]  # a list hides it from nn.Module: its encoder is not exported
+        codec = m.codec
+        self.decoder = codec.decoder if isinstance(codec, MelCodec) else codec.model.decoder
+        self.register_buffer("table", codec.codebooks().detach().clone())
+        self._codec = [codec]  # a list hides it from nn.Module: its encoder is not exported
 
     def forward(self, tokens: Tensor, keep: Tensor) -> Tensor:
+        if isinstance(self._codec[0], MelCodec):
+            return decode_mel_chunk(self._codec[0], tokens, keep, self.table)
         return decode_chunk(self._codec[0], tokens, keep, self.table)
+
+
+class Vocode(nn.Module):
+    """The vocoder alone: log-mel [1, n_mels, F] -> waveform [1, F * mel_hop]."""
+
+    def __init__(self, vocoder: HifiGanGenerator) -> None:
+        super().__init__()
+        self.vocoder = vocoder
+
+    def forward(self, mel: Tensor) -> Tensor:
+        return self.vocoder(mel).squeeze(1)
 
 
 @dataclass
@@ -121,7 +152,18 @@ def decode_window_frames(cfg: MobileSpeechConfig) -> int:
     return cfg.codec.decode_chunk_frames + 2 * cfg.codec.decode_context_frames
 
 
-def program_specs(model: MobileSpeech) -> list[ProgramSpec]:
+def vocoder_spec(vocoder: HifiGanGenerator, cfg: MobileSpeechConfig) -> ProgramSpec:
+    """vocoder.pte: a fixed window of the decoder's mel frames (one decode window)."""
+    frames = decode_window_frames(cfg) * cfg.codec.token_stride
+    gen = torch.Generator().manual_seed(0)
+    mel = torch.randn(1, cfg.codec.n_mels, frames, generator=gen) * 2.0 + cfg.codec.mel_mean
+    return ProgramSpec(
+        "vocoder.pte",
+        [MethodSpec("vocode", Vocode(vocoder), (mel,), ("mel",), ("wav",), None, quantize=False)],
+    )
+
+
+def program_specs(model: MobileSpeech, with_vocoder: bool = True) -> list[ProgramSpec]:
     """Every program of a bundle, with example inputs sized from the config."""
     cfg = model.cfg
     n, v, d = cfg.codec.n_codebooks, cfg.codec.codebook_size, cfg.model.d_model
@@ -134,6 +176,8 @@ def program_specs(model: MobileSpeech) -> list[ProgramSpec]:
     text = torch.randn(1, ln, d, generator=gen)
     memory = torch.randn(1, p, d, generator=gen)
     w = decode_window_frames(cfg)
+    mel_kind = isinstance(model.codec, MelCodec)
+    vocoder = [vocoder_spec(model.codec.vocoder, cfg)] if mel_kind and with_vocoder else []
     return [
         ProgramSpec(
             "prompt.pte",
@@ -215,12 +259,13 @@ def program_specs(model: MobileSpeech) -> list[ProgramSpec]:
                     DecodeChunk(model),
                     (torch.randint(0, v, (1, n, w), generator=gen), torch.ones(1, w)),
                     ("tokens", "keep"),
-                    ("wav",),
+                    ("mel",) if mel_kind else ("wav",),
                     None,
                     quantize=False,
                 ),
             ],
         ),
+        *vocoder,
     ]
 
 
@@ -239,5 +284,7 @@ def constant_metadata(cfg: MobileSpeechConfig, schema_version: int) -> dict[str,
         "max_prompt_frames": m.max_prompt_frames,
         "decode_window": decode_window_frames(cfg),
         "decode_context": c.decode_context_frames,
+        "token_stride": c.token_stride if c.kind == "mel" else 1,
+        "n_mels": c.n_mels if c.kind == "mel" else 0,
         "schedule_steps": list(cfg.schedule.steps),
     }

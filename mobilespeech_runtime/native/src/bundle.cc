@@ -83,15 +83,29 @@ BundleConfig ReadConfig(const Value& cfg, const std::string& where) {
     Bad(where + ": malformed manifest (config sections must be objects)");
   }
   c.sample_rate = Int(codec, "sample_rate", w + ".codec", 1000, 768000);
-  const Value& ratios = Member(codec, "ratios", w + ".codec");
-  if (!ratios.is_array() || ratios.items().empty() || ratios.items().size() > 16) {
-    Bad(where + ": malformed manifest (codec.ratios)");
+  // codec.kind: "mel" (mel codec + vocoder) or "encodec"; bundles older than the mel codec
+  // have no kind and are EnCodec-family (as config.py's from_dict reads them).
+  if (const Value* kind = codec.find("kind")) {
+    if (!kind->is_string() || (kind->as_string() != "mel" && kind->as_string() != "encodec")) {
+      Bad(where + ": malformed manifest (codec.kind must be \"mel\" or \"encodec\")");
+    }
+    c.mel_codec = kind->as_string() == "mel";
   }
-  c.hop_length = 1;
-  for (const Value& r : ratios.items()) {
-    if (!r.is_integer() || r.as_int() < 1 || r.as_int() > 64) Bad(where + ": malformed manifest (codec.ratios)");
-    c.hop_length *= r.as_int();
-    if (c.hop_length > 65536) Bad(where + ": malformed manifest (codec hop length too large)");
+  if (c.mel_codec) {
+    c.n_mels = Int(codec, "n_mels", w + ".codec", 1, 1024);
+    c.token_stride = Int(codec, "token_stride", w + ".codec", 1, 64);
+    c.hop_length = Int(codec, "mel_hop", w + ".codec", 1, 65536) * c.token_stride;
+  } else {
+    const Value& ratios = Member(codec, "ratios", w + ".codec");
+    if (!ratios.is_array() || ratios.items().empty() || ratios.items().size() > 16) {
+      Bad(where + ": malformed manifest (codec.ratios)");
+    }
+    c.hop_length = 1;
+    for (const Value& r : ratios.items()) {
+      if (!r.is_integer() || r.as_int() < 1 || r.as_int() > 64) Bad(where + ": malformed manifest (codec.ratios)");
+      c.hop_length *= r.as_int();
+      if (c.hop_length > 65536) Bad(where + ": malformed manifest (codec hop length too large)");
+    }
   }
   c.n_codebooks = Int(codec, "n_codebooks", w + ".codec", 1, 64);
   c.codebook_size = Int(codec, "codebook_size", w + ".codec", 2, 1 << 20);

@@ -20,7 +20,10 @@ constexpr const char* kFormat = "mobilespeech-bundle";
 struct BundleConfig {
   // codec
   int64_t sample_rate = 0;
-  int64_t hop_length = 0;  // prod(ratios)
+  int64_t hop_length = 0;  // waveform samples per token: prod(ratios), or mel_hop * token_stride
+  bool mel_codec = false;  // codec.kind == "mel": decoder.pte gives log-mel, vocoder.pte audio
+  int64_t n_mels = 0;
+  int64_t token_stride = 1;
   int64_t n_codebooks = 0;
   int64_t codebook_size = 0;
   int64_t decode_chunk_frames = 0;
