@@ -144,10 +144,10 @@ def _same_file(a: Path, b: Path) -> bool:
 def check_out_path(out: str | Path, keep: Sequence[str | Path | None] = ()) -> Path:
     """A writable ``.wav`` path that is not one of ``keep`` (the prompt): checked up front."""
     path = Path(out)
-    if path.suffix.lower() != ".wav":
-        raise ConfigError(f"--out {out}: the output is a WAV file; give a name ending in .wav")
     if path.is_dir():
         raise ConfigError(f"--out {out} is a directory; give a file name ending in .wav")
+    if path.suffix.lower() != ".wav":
+        raise ConfigError(f"--out {out}: the output is a WAV file; give a name ending in .wav")
     for other in keep:
         if other is not None and (
             _same_file(path, Path(other)) or path.resolve() == Path(other).resolve()

@@ -1,8 +1,16 @@
+import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
+import pytest
 import soundfile as sf
+from synthetic import voice_like
 
 from mobilespeech_runtime.cli import main
+from mobilespeech_runtime.config import tiny_config
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def test_synth_untrained_tiny_says_it_is_noise(tmp_path: Path, prompt_wav: Path, capsys) -> None:
@@ -28,7 +36,7 @@ def test_synth_untrained_tiny_says_it_is_noise(tmp_path: Path, prompt_wav: Path,
     assert "noise" in cap.err
     assert "RTF" in cap.out
     data, sr = sf.read(out)
-    assert sr == 16000 and data.size > 0
+    assert sr == tiny_config().codec.sample_rate and data.size > 0
 
 
 def test_synth_from_checkpoint_and_info(
@@ -55,7 +63,7 @@ def test_synth_from_checkpoint_and_info(
     )
     assert out.is_file()
     assert main(["info", "--checkpoint", str(tiny_checkpoint)]) == 0
-    assert '"sample_rate": 16000' in capsys.readouterr().out
+    assert f'"sample_rate": {tiny_config().codec.sample_rate}' in capsys.readouterr().out
 
 
 def test_errors_exit_2_with_a_message(
@@ -93,3 +101,99 @@ def test_errors_exit_2_with_a_message(
     rc = main(["synth", "--bundle", str(tmp_path / "nobundle"), "--text", "Hi.", "--out", str(out)])
     assert rc == 2 and "no model bundle" in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--text", ""], "empty"),
+        (["--text", "Hi\udcff"], "UTF-8"),
+        (["--text", "a " * 1001], "characters"),
+        (["--text-file", "/dev/zero"], "bytes"),
+        (["--text", "Hi.", "--out", "{tmp}"], "directory"),
+        (["--text", "Hi.", "--out", "{tmp}/x.txt"], ".wav"),
+        (["--text", "Hi.", "--out", "{tmp}/file.wav/x.wav"], "not a directory"),
+        (["--text", "Hi.", "--out", "/proc/x.wav"], "cannot write"),
+        (["--text", "Hi.", "--prompt", "{tmp}/voice.wav", "--out", "{tmp}/voice.wav"],
+         "overwrite"),
+        (["--text", "Hi.", "--prompt", "{tmp}/rate1.wav"], "Hz"),
+        (["--text", "Hi.", "--steps", "1,1,1,1,1,1,1,1,1"], "steps"),
+    ],
+)
+def test_bad_input_is_reported_before_any_heavy_import(
+    tmp_path: Path, args: list[str], fragment: str
+) -> None:
+    """Validation errors: status 2, our one line on stderr, and neither torch nor ExecuTorch
+    imported (that is what keeps the answer well under a second)."""
+    sf.write(tmp_path / "voice.wav", voice_like(), 16000)
+    sf.write(tmp_path / "rate1.wav", voice_like(0.01, 16000), 16000)
+    data = bytearray((tmp_path / "rate1.wav").read_bytes())
+    data[24:28] = (1).to_bytes(4, "little")  # the header now declares 1 Hz
+    (tmp_path / "rate1.wav").write_bytes(bytes(data))
+    (tmp_path / "file.wav").write_bytes(b"x")
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    if "--out" not in argv:
+        argv += ["--out", str(tmp_path / "o.wav")]
+    code = (
+        "import sys; from mobilespeech_runtime.cli import main; rc = main(sys.argv[1:]); "
+        "heavy = [m for m in ('torch', 'executorch', 'torchao', 'g2p_en') if m in sys.modules]; "
+        "print('HEAVY', heavy); sys.exit(rc)"
+    )
+    r = subprocess.run([sys.executable, "-c", code, "synth", *argv], capture_output=True,
+                       text=True, errors="replace", timeout=60, cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert "HEAVY []" in r.stdout
+    assert r.stderr.startswith("error:") and fragment.lower() in r.stderr.lower(), r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "o.wav").exists()
+
+
+def _resynth_cases(tmp_path: Path, rate: int, seconds: float) -> Path:
+    path = tmp_path / "in.wav"
+    sf.write(path, voice_like(seconds, rate), rate, subtype="FLOAT")
+    return path
+
+
+def test_resynth_end_to_end_through_both_clis(tiny_bundle: Path, tmp_path: Path) -> None:
+    """mobilespeech resynth and mobilespeech_cli --resynth: the codec alone, the input's
+    duration, tokens/s and bits/s printed, the same audio from both (same input rate)."""
+    from test_native import _build
+
+    from mobilespeech_runtime import Synthesizer
+
+    py = Synthesizer.from_bundle(tiny_bundle, num_threads=1)
+    rate, hop = py.sample_rate, py.hop_length
+    window_s = py.config.model.max_prompt_frames * hop / rate
+    src = _resynth_cases(tmp_path, rate, 1.3 * window_s)  # longer than the encoder window
+    out_py, out_c = tmp_path / "py.wav", tmp_path / "c.wav"
+    r = subprocess.run(
+        [sys.executable, "-m", "mobilespeech_runtime.cli", "resynth", "--bundle", str(tiny_bundle),
+         "--in", str(src), "--out", str(out_py), "--threads", "1"],
+        capture_output=True, text=True, timeout=600, cwd=REPO,
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""  # quiet: nothing but our own lines
+    bits = py.n_codebooks * np.log2(py.codebook_size) * py.frame_rate
+    assert f"{bits:.0f} bits/s" in r.stdout and "tokens/s" in r.stdout
+    cli = _build(sanitize=False) / "mobilespeech_cli"
+    rc = subprocess.run([str(cli), "--bundle", str(tiny_bundle), "--resynth", str(src), "--out",
+                         str(out_c), "--float32", "--threads", "1"],
+                        capture_output=True, text=True, timeout=600)
+    assert rc.returncode == 0, rc.stderr
+    assert f"{bits:.0f} bits/s" in rc.stdout and "tokens/s" in rc.stdout
+    a, sa = sf.read(out_py, dtype="float32")
+    b, sb = sf.read(out_c, dtype="float32")
+    n_in = sf.info(str(src)).frames
+    assert sa == sb == rate and a.size == b.size == n_in
+    np.testing.assert_allclose(a, b, atol=2 / 32768)  # 16-bit vs float output
+    assert np.sqrt(np.mean(b**2)) > 1e-4  # not silence
+    # errors: status 2 with a message, nothing written, the input never overwritten
+    for args in (["--in", str(tmp_path / "nope.wav")], ["--in", str(src), "--out", str(src)]):
+        argv = ["resynth", "--bundle", str(tiny_bundle), *args]
+        if "--out" not in args:
+            argv += ["--out", str(tmp_path / "e.wav")]
+        assert main(argv) == 2
+    bad = subprocess.run([str(cli), "--bundle", str(tiny_bundle), "--resynth", str(src), "--out",
+                          str(src)], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "overwrite" in bad.stderr
+    assert sf.info(str(src)).frames == n_in
