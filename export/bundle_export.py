@@ -33,6 +33,7 @@ from . import parity
 from .frontend_assets import write_frontend_assets
 from .lower import VARIANTS, LoweredProgram, lower_program
 from .programs import constant_metadata, program_specs
+from .vocoder import BUILT_FROM_TEACHER, VOCODER_FILE
 
 DEFAULT_CACHE = Path(".cache") / "export"
 
@@ -61,16 +62,28 @@ def model_digest(model: MobileSpeech) -> str:
 
 
 def load_model(
-    checkpoint: Path | None, preset_name: str | None, seed: int
+    checkpoint: Path | None, preset_name: str | None, seed: int, vocoder: str | None = None
 ) -> tuple[MobileSpeech, SymbolTable]:
+    """The model to export; ``vocoder`` ("hifigan" or a student checkpoint path) replaces the
+    mel codec's vocoder."""
     if checkpoint:
         model, extra = MobileSpeech.load(checkpoint)
         symbols = SymbolTable.from_list(extra["symbols"]) if "symbols" in extra else DEFAULT_SYMBOLS
-        return model, symbols
-    if not preset_name:
+    elif not preset_name:
         raise MobileSpeechError("give --checkpoint, or --preset with --random-init")
-    torch.manual_seed(seed)
-    return MobileSpeech(preset(preset_name)).eval(), DEFAULT_SYMBOLS
+    else:
+        torch.manual_seed(seed)
+        model, symbols = MobileSpeech(preset(preset_name)).eval(), DEFAULT_SYMBOLS
+    if vocoder:
+        if model.cfg.codec.kind != "mel":
+            raise MobileSpeechError("--vocoder applies to the mel codec only")
+        if vocoder == "hifigan":
+            model.codec.use_vocoder(None)
+        else:
+            from mobilespeech_runtime.model.hifigan import load_student
+
+            model.codec.use_vocoder(load_student(Path(vocoder)))
+    return model, symbols
 
 
 def _io_spec(
@@ -232,6 +245,10 @@ def _write_manifest(out: Path, manifest: dict[str, Any], files: list[str]) -> No
     manifest["files"] = {
         f: {"bytes": (out / f).stat().st_size, "sha256": sha256_file(out / f)} for f in files
     }
+    codec = manifest["config"]["codec"]
+    if VOCODER_FILE in manifest["files"] and codec["vocoder"]["kind"] == "hifigan":
+        # a pure function of the pinned wheel: python -m export.vocoder can rebuild it
+        manifest["files"][VOCODER_FILE]["built_from"] = BUILT_FROM_TEACHER
     tmp = out / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps(manifest, indent=1, default=_json_default))
     tmp.replace(out / MANIFEST)
@@ -247,11 +264,16 @@ def add_model_source_args(ap: argparse.ArgumentParser) -> None:
     """Where the model comes from and where the bundle goes (shared with export.release)."""
     src = ap.add_mutually_exclusive_group(required=True)
     src.add_argument("--checkpoint", type=Path)
-    src.add_argument("--preset", choices=["tiny", "small", "base"])
+    src.add_argument("--preset", choices=["tiny", "tiny-mel", "small", "base"])
     ap.add_argument("--random-init", action="store_true", help="with --preset: untrained weights")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--prompt", type=Path, required=True, help="default prompt voice (wav)")
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument(
+        "--vocoder",
+        help="mel codec only: 'hifigan' (the pinned teacher) or a student checkpoint path "
+        "(training.distill_vocoder); default: the checkpoint's own",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -276,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--preset needs --random-init (an untrained model); use --checkpoint otherwise")
     torch.set_num_threads(args.threads)
     try:
-        model, symbols = load_model(args.checkpoint, args.preset, args.seed)
+        model, symbols = load_model(args.checkpoint, args.preset, args.seed, args.vocoder)
         variants = VARIANTS if args.variant == "all" else (args.variant,)
         failed = False
         for v in variants:

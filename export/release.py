@@ -369,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     t_start = time.time()
     try:
-        model, symbols = load_model(args.checkpoint, args.preset, args.seed)
+        model, symbols = load_model(args.checkpoint, args.preset, args.seed, args.vocoder)
     except MobileSpeechError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,6 +91,13 @@ def _check_types(obj: Any, where: str) -> None:
             )
 
 
+def program_cache_dir() -> Path:
+    """Content-addressed cache (``<sha256>.pte``) of programs built from pinned wheels, for
+    bundles that live where they cannot be written (an installed package's data)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "mobilespeech" / "programs"
+
+
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
@@ -157,15 +166,47 @@ class Bundle:
         for name in list(programs) + [p for p in files if p not in programs]:
             if name not in files:
                 raise BundleError(f"{path}: program {name} has no checksum entry")
+        bundle.build_missing()
         if verify_checksums:
             bundle.verify_files()
         return bundle
 
-    def verify_files(self) -> None:
+    def file_path(self, name: str) -> Path:
+        """Where a bundle file is: in the bundle folder, or, for a program the manifest marks
+        ``built_from`` a pinned wheel (the HiFi-GAN teacher's vocoder.pte), possibly in the
+        content-addressed program cache that ``export.vocoder`` fills."""
+        p = self.root / name
+        meta = self.manifest["files"].get(name)
+        if p.is_file() or not isinstance(meta, dict) or not meta.get("built_from"):
+            return p
+        return program_cache_dir() / f"{meta.get('sha256')}.pte"
+
+    def build_missing(self) -> None:
+        """Build programs that are pure functions of a pinned wheel and are not here yet."""
         for name, meta in self.manifest["files"].items():
-            p = self.root / name
+            if not isinstance(meta, dict) or not meta.get("built_from"):
+                continue
+            if self.file_path(name).is_file():
+                continue
+            try:
+                from export.vocoder import build_vocoder
+            except ImportError as e:
+                raise BundleError(
+                    f"bundle file {name} is missing and cannot be built here ({e}); build it "
+                    f"with `python -m export.vocoder --bundle {self.root}`"
+                ) from e
+            print(
+                f"building {name} from {meta['built_from']} (once, about 20-60 s) ...",
+                file=sys.stderr,
+            )
+            build_vocoder(self.root, self.file_path(name))
+
+    def verify_files(self) -> None:
+        self.build_missing()
+        for name, meta in self.manifest["files"].items():
             if Path(name).name != name:
                 raise BundleError(f"manifest names a file outside the bundle: {name!r}")
+            p = self.file_path(name)
             if not p.is_file():
                 raise BundleError(f"bundle file missing: {p}")
             size = p.stat().st_size
@@ -184,7 +225,7 @@ class Bundle:
         """Each program starts like an ExecuTorch program: a garbage .pte whose checksum was
         regenerated is refused here (ExecuTorch's own error on it can abort the process)."""
         for name in self.manifest["programs"]:
-            p = self.root / name
+            p = self.file_path(name)
             try:
                 with p.open("rb") as f:
                     head = f.read(8)
@@ -202,7 +243,7 @@ class Bundle:
     def program_path(self, name: str) -> Path:
         if name not in self.manifest["programs"]:
             raise BundleError(f"bundle has no program {name!r}")
-        return self.root / name
+        return self.file_path(name)
 
     def program_meta(self, name: str) -> dict[str, Any]:
         return self.manifest["programs"][name]

@@ -32,7 +32,7 @@ from mobilespeech_runtime.config import MobileSpeechConfig
 from mobilespeech_runtime.errors import MobileSpeechError
 from mobilespeech_runtime.frontend import Frontend
 from mobilespeech_runtime.model import Batch, MobileSpeech
-from mobilespeech_runtime.model.codec import Codec
+from mobilespeech_runtime.model.codec import make_codec
 
 from .aligner import Aligner, beta_binomial_prior, forward_sum_loss, monotonic_alignment
 from .common import load_state, save_state, setup, teardown
@@ -52,20 +52,21 @@ def phoneme_ids(frontend: Frontend, text: str) -> list[int]:
 
 
 # ---- prepare ------------------------------------------------------------------------------
-def prepare(corpus: Path, codec_ckpt: Path, out: Path, threads: int) -> None:
+def prepare(corpora: list[Path], codec_ckpt: Path, out: Path, threads: int) -> None:
     torch.set_num_threads(threads)
     state = load_state(codec_ckpt)
     if state is None:
         raise MobileSpeechError(f"codec checkpoint not found: {codec_ckpt}")
     cfg = MobileSpeechConfig.from_dict(state["config"])
-    codec = Codec(cfg.codec)
+    codec = make_codec(cfg.codec)
     codec.load_state_dict(state["codec"])
     codec.eval()
     frontend = Frontend(cfg.frontend)
     sr, hop = cfg.codec.sample_rate, cfg.codec.hop_length
     items: list[dict[str, Any]] = []
     skipped = 0
-    for u in tqdm(load_any(corpus), desc="prepare"):
+    utterances = [u for root in corpora for u in load_any(root)]
+    for u in tqdm(utterances, desc="prepare"):
         try:
             ids = phoneme_ids(frontend, u.text)
         except MobileSpeechError:
@@ -357,7 +358,8 @@ def swap_codec(model_path: Path, codec_path: Path, out: Path) -> None:
         raise MobileSpeechError(f"codec checkpoint not found: {codec_path}")
     new = state["codec"]
     for k, v in model.codec.state_dict().items():
-        if not k.startswith("model.decoder.") and not torch.equal(v, new[k]):
+        decoder = k.startswith(("model.decoder.", "decoder."))  # EnCodec-family / mel codec
+        if not decoder and not torch.equal(v, new[k]):
             raise MobileSpeechError(f"{codec_path} changed {k}: its tokens differ from the model's")
     model.codec.load_state_dict(new)
     model.save(out, extra={**extra, "codec_steps": state.get("step")})
@@ -370,7 +372,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("prepare")
-    p.add_argument("--corpus", type=Path, required=True)
+    p.add_argument("--corpus", type=Path, required=True, action="append", help="repeatable")
     p.add_argument("--codec", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--threads", type=int, default=2)

@@ -1,5 +1,7 @@
 #include "bundle.h"
 
+#include <cstdlib>
+
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -159,7 +161,27 @@ BundleConfig ReadConfig(const Value& cfg, const std::string& where) {
 
 }  // namespace
 
-std::string Bundle::Path(const std::string& name) const { return root + "/" + name; }
+std::string Bundle::Path(const std::string& name) const {
+  auto it = located.find(name);
+  return it != located.end() ? it->second : root + "/" + name;
+}
+
+namespace {
+// bundle.py's program_cache_dir(): where `python -m export.vocoder` puts built programs.
+std::string ProgramCachePath(const std::string& sha256) {
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  const char* home = std::getenv("HOME");
+  std::string base;
+  if (xdg && *xdg) {
+    base = xdg;
+  } else if (home && *home) {
+    base = std::string(home) + "/.cache";
+  } else {
+    return "";
+  }
+  return base + "/mobilespeech/programs/" + sha256 + ".pte";
+}
+}  // namespace
 
 Bundle OpenBundle(const std::string& root_in, bool verify_checksums) {
   Bundle b;
@@ -254,10 +276,24 @@ Bundle OpenBundle(const std::string& root_in, bool verify_checksums) {
   for (const auto& kv : files.members()) {
     const std::string& name = kv.first;
     if (!IsPlainName(name)) Bad("manifest names a file outside the bundle: '" + name + "'");
-    const std::string p = b.Path(name);
-    if (::stat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) Bad("bundle file missing: " + p);
+    std::string p = b.Path(name);
     const Value* bytes = kv.second.find("bytes");
     const Value* sha = kv.second.find("sha256");
+    const Value* built = kv.second.find("built_from");
+    if (::stat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      const bool buildable = built && built->is_string() && sha && sha->is_string() &&
+                             IsPlainName(sha->as_string());
+      const std::string cached = buildable ? ProgramCachePath(sha->as_string()) : "";
+      if (cached.empty() || ::stat(cached.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        if (buildable) {
+          Bad("bundle file missing: " + p + " (built from " + built->as_string() +
+              ", not shipped: run `python -m export.vocoder --bundle " + b.root + "`)");
+        }
+        Bad("bundle file missing: " + p);
+      }
+      b.located[name] = cached;
+      p = cached;
+    }
     if (!bytes || !bytes->is_integer() || static_cast<int64_t>(st.st_size) != bytes->as_int()) {
       Bad(Format("bundle file %s is %lld bytes, manifest says %s (truncated or replaced)",
                  name.c_str(), static_cast<long long>(st.st_size),

@@ -63,6 +63,9 @@ struct Bundle {
   // program file -> method -> inputs (manifest["programs"][file]["methods"][m]["inputs"])
   std::map<std::string, std::map<std::string, std::vector<ProgramInputSpec>>> programs;
   std::string default_prompt;  // file name or ""
+  // files found outside the folder: a program "built_from" a pinned wheel may live in the
+  // content-addressed cache ($XDG_CACHE_HOME or ~/.cache)/mobilespeech/programs/<sha256>.pte
+  std::map<std::string, std::string> located;
 
   std::string Path(const std::string& name) const;
 };

@@ -224,7 +224,7 @@ struct Synthesizer::Job {
   // scratch
   std::vector<float> text;
   std::vector<int64_t> frames, index, win_tokens;
-  std::vector<float> noise, keep, wav;
+  std::vector<float> noise, keep, mel, wav;
 };
 
 Synthesizer::Synthesizer(const SynthOptions& opts) : opts_(opts) {
@@ -319,6 +319,10 @@ void Synthesizer::LoadPrograms() {
                       {F, {1, pmax, d}}, {F, {1, tmax, v + 1}}, {F, {1}}, {L, {1}}},
                      1}}});
   files.push_back({"decoder.pte", &decoder_, {{"decode", {{L, {1, n, w}}, {F, {1, w}}}, 1}}});
+  if (c.mel_codec) {  // decoder.pte gives the window's log-mel; vocoder.pte turns it into audio
+    files.push_back({"vocoder.pte", &vocoder_,
+                     {{"vocode", {{F, {1, c.n_mels, w * c.token_stride}}}, 1}}});
+  }
 
   for (auto& f : files) {
     if (!bundle_.programs.count(f.file)) Fail(MS_ERR_MODEL, Format("bundle has no program '%s'", f.file));
@@ -689,8 +693,19 @@ bool Synthesizer::Next(ms_audio_chunk* out) {
   auto tok_t = Blob(j.win_tokens.data(), {1, static_cast<int32_t>(n), static_cast<int32_t>(w)},
                     ScalarType::Long);
   auto keep_t = Blob(j.keep.data(), {1, static_cast<int32_t>(w)}, ScalarType::Float);
-  CopyOut(decoder_->Run("decode", {EValue(*tok_t), EValue(*keep_t)}), 0, ScalarType::Float,
-          static_cast<size_t>(w * hop), "decode", &j.wav);
+  if (c.mel_codec) {
+    const int64_t mel_frames = w * c.token_stride;
+    CopyOut(decoder_->Run("decode", {EValue(*tok_t), EValue(*keep_t)}), 0, ScalarType::Float,
+            static_cast<size_t>(c.n_mels * mel_frames), "decode", &j.mel);
+    auto mel_t = Blob(j.mel.data(),
+                      {1, static_cast<int32_t>(c.n_mels), static_cast<int32_t>(mel_frames)},
+                      ScalarType::Float);
+    CopyOut(vocoder_->Run("vocode", {EValue(*mel_t)}), 0, ScalarType::Float,
+            static_cast<size_t>(w * hop), "vocode", &j.wav);
+  } else {
+    CopyOut(decoder_->Run("decode", {EValue(*tok_t), EValue(*keep_t)}), 0, ScalarType::Float,
+            static_cast<size_t>(w * hop), "decode", &j.wav);
+  }
   chunk_.assign(j.wav.begin() + ctx * hop, j.wav.begin() + (ctx + win.frames) * hop);
   for (float& x : chunk_) x = std::min(1.0f, std::max(-1.0f, x));  // np.clip (NaN stays NaN)
   timings_.decoder_s += Seconds(t0, Clock::now());

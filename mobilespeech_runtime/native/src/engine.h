@@ -90,7 +90,7 @@ class Synthesizer {
   Bundle bundle_;
   SynthOptions opts_;
   int num_threads_ = 0;
-  std::unique_ptr<Program> prompt_, text_, smd_, decoder_;
+  std::unique_ptr<Program> prompt_, text_, smd_, decoder_, vocoder_;  // vocoder_: mel codec
   std::unique_ptr<TextFrontend> frontend_;
   std::string frontend_error_;
   AudioLimits audio_limits_;
