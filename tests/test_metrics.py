@@ -75,10 +75,13 @@ def test_word_edit_distance_matches_known_cases() -> None:
 def test_format_table() -> None:
     table = format_table({"A": {"n": 2, "wer": 0.125, "sim": 0.9}, "B": {"n": 1, "wer": 0.5}})
     lines = table.splitlines()
-    assert lines[0] == "| system | N | WER % | SIM |"
+    assert lines[0] == "| system | N | WER tiny.en % | SIM resemblyzer |"
     assert lines[2] == "| A | 2 | 12.5 | 0.900 |"
     assert lines[3] == "| B | 1 | 50.0 | - |"
     assert format_table({"n": 1.0, "pesq": 4.5}).splitlines()[2] == "| result | 1 | 4.50 |"
+    both = format_table({"A": {"n": 1, "wer": 0.1, "wer_base": 0.05, "sim_dvector": 0.8}})
+    assert both.splitlines()[0] == "| system | N | WER tiny.en % | WER base % | SIM d-vector |"
+    assert both.splitlines()[2] == "| A | 1 | 10.0 | 5.0 | 0.800 |"
 
 
 def test_missing_metric_raises_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:

