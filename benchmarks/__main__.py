@@ -5,6 +5,7 @@ python -m benchmarks                                  # models/demo, else small 
 python -m benchmarks --preset small --profile         # the full small-config benchmark
 python -m benchmarks --bundle models/demo --threads 2 --lengths 5,10
 python -m benchmarks --quick                          # CI: tiny preset, ~1 minute
+python -m benchmarks --vocoder [STUDENT.pt]           # vocoder.pte: teacher vs student side by side
 
 Run it niced on a shared machine: nice -n 19 python -m benchmarks ...  Every configuration
 is measured in a fresh subprocess (honest peak RSS, clean thread settings); see
@@ -312,6 +313,16 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--tag", default=None, help="name of the result files")
     ap.add_argument("--timeout", type=float, default=1800.0, help="per subprocess, seconds")
     ap.add_argument(
+        "--vocoder",
+        nargs="?",
+        const="default",
+        default=None,
+        metavar="STUDENT.pt",
+        help="benchmark only vocoder.pte: the HiFi-GAN teacher vs a distilled student (default "
+        "the distillation run's student.pt, else the step-0 pruned student), RTF and first audio "
+        "per --threads; quality table: python -m benchmarks.vocoder table",
+    )
+    ap.add_argument(
         "--quick",
         action="store_true",
         help="CI smoke run: --preset tiny --threads 1 --lengths 1,2 --repeats 2 "
@@ -328,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
         args.no_frontend = True
         args.matmul_seconds = 0.3
         args.variants = args.variants or ["fp32"]
+    if args.vocoder is not None:
+        return vocoder_main(args)
     args.variants = args.variants or list(VARIANTS)
     bad = [v for v in args.variants if v not in VARIANTS]
     if bad:
@@ -540,6 +553,31 @@ def main(argv: list[str] | None = None) -> int:
     )
     failed = [c for c in results["configs"] if not c.get("ok")]
     return 1 if failed else 0
+
+
+def vocoder_main(args: argparse.Namespace) -> int:
+    """Teacher vs student vocoder.pte, side by side (benchmarks/vocoder.py does the work)."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    import torch
+
+    from . import vocoder
+
+    torch.set_num_threads(1)
+    student = args.vocoder
+    if student == "default":
+        student = str(vocoder.DEFAULT_STUDENT) if vocoder.DEFAULT_STUDENT.is_file() else "pruned"
+    elif not Path(student).is_file():
+        raise SystemExit(f"error: student vocoder not found: {student}")
+    res = vocoder.compare(["teacher", student], args.threads, max(args.repeats, 3))
+    res["git"] = git_info()
+    md = "# vocoder.pte: teacher vs student\n\n" + vocoder.speed_markdown(res)
+    tag = args.tag or f"{time.strftime('%Y%m%d-%H%M%S')}-vocoder"
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    (args.out_dir / f"{tag}.json").write_text(json.dumps(res, indent=1, default=_json))
+    (args.out_dir / f"{tag}.md").write_text(md + "\n")
+    print(md)
+    log(f"wrote {args.out_dir / (tag + '.json')} and {tag}.md")
+    return 0 if all(r.get("ok") for v in res["vocoders"].values() for r in v["speed"]) else 1
 
 
 def flop_section(

@@ -212,3 +212,30 @@ def prune_from_teacher(teacher: HifiGanGenerator, cfg: VocoderConfig) -> HifiGan
     student.conv_post.weight.copy_(teacher.conv_post.weight[:, keep_in])
     student.conv_post.bias.copy_(teacher.conv_post.bias)
     return student
+
+
+def load_student(path: Path | str, n_mels: int = 80) -> HifiGanGenerator:
+    """A distilled student from its file: ``{"vocoder_config": asdict(VocoderConfig),
+    "state_dict": ...}`` (what ``training.distill_vocoder`` writes), eval mode, kind "student"."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"student vocoder not found: {path}")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - any unpickling failure means a bad file
+        raise ConfigError(f"cannot read the student vocoder {path}: {e}") from e
+    if not isinstance(ckpt, dict) or "vocoder_config" not in ckpt or "state_dict" not in ckpt:
+        raise ConfigError(f"{path} is not a student vocoder (needs vocoder_config, state_dict)")
+    fields = dict(ckpt["vocoder_config"])
+    for k, v in fields.items():
+        if isinstance(v, list):
+            fields[k] = tuple(v)
+    fields["kind"] = "student"
+    try:
+        cfg = VocoderConfig(**fields)
+        gen = HifiGanGenerator(cfg, n_mels)
+        gen.load_state_dict(ckpt["state_dict"])
+    except (TypeError, RuntimeError) as e:
+        raise ConfigError(f"{path}: student config and weights do not match: {e}") from e
+    gen.eval()
+    return gen

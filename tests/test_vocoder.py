@@ -1,0 +1,167 @@
+"""Student vocoder: pruning from the teacher, the checkpoint format, export parity and
+delegation, and the resumable distillation loop (training/distill_vocoder.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+from synthetic import voice_like
+
+from mobilespeech_runtime.config import VocoderConfig
+from mobilespeech_runtime.errors import ConfigError
+from mobilespeech_runtime.model.hifigan import (
+    TEACHER_CONFIG,
+    HifiGanGenerator,
+    load_student,
+    load_teacher,
+    prune_from_teacher,
+)
+
+TINY = VocoderConfig(
+    kind="student", initial_channels=16, resblock_kernels=(3,), resblock_dilations=(1, 3)
+)
+
+
+def _mel(frames: int = 12, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(1, 80, frames, generator=g) * 1.5 - 5.0
+
+
+@pytest.fixture(scope="module")
+def teacher() -> HifiGanGenerator:
+    return load_teacher()
+
+
+def test_prune_to_full_width_is_the_teacher(teacher: HifiGanGenerator) -> None:
+    full = prune_from_teacher(teacher, dataclasses.replace(TEACHER_CONFIG, kind="student"))
+    mel = _mel()
+    with torch.no_grad():
+        torch.testing.assert_close(full(mel), teacher(mel), atol=1e-6, rtol=0)
+
+
+def test_prune_subset_and_calibrate(teacher: HifiGanGenerator) -> None:
+    from training.distill_vocoder import calibrate_gains
+
+    cfg = VocoderConfig(kind="student", initial_channels=64, resblock_kernels=(3, 11))
+    student = prune_from_teacher(teacher, cfg)
+    mel = _mel(16)
+    with torch.no_grad():
+        ref = teacher(mel)
+        raw = student(mel)
+        calibrate_gains(student, teacher, mel)
+        cal = student(mel)
+    assert raw.shape == cal.shape == ref.shape
+    # raw pruning collapses the level; calibration brings it back within 2x of the teacher
+    assert raw.std() < 0.1 * ref.std()
+    assert 0.5 * ref.std() < cal.std() < 2.0 * ref.std()
+
+
+def test_student_checkpoint_round_trip(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    gen = HifiGanGenerator(TINY)
+    path = tmp_path / "student.pt"
+    torch.save({"vocoder_config": dataclasses.asdict(TINY), "state_dict": gen.state_dict()}, path)
+    back = load_student(path)
+    assert back.cfg == TINY
+    with torch.no_grad():
+        torch.testing.assert_close(back(_mel()), gen(_mel()), atol=0, rtol=0)
+    bad = tmp_path / "bad.pt"
+    torch.save({"state_dict": gen.state_dict()}, bad)
+    with pytest.raises(ConfigError, match="not a student"):
+        load_student(bad)
+    with pytest.raises(ConfigError, match="not found"):
+        load_student(tmp_path / "missing.pt")
+
+
+def test_student_exports_fully_delegated_with_parity() -> None:
+    from export.lower import lower_program
+    from export.programs import MethodSpec, ProgramSpec, Vocode
+    from mobilespeech_runtime._et_import import runtime
+
+    torch.manual_seed(0)
+    gen = HifiGanGenerator(TINY).eval()
+    mel = _mel(24)
+    spec = ProgramSpec(
+        "vocoder.pte",
+        [MethodSpec("vocode", Vocode(gen), (mel,), ("mel",), ("wav",), None, quantize=False)],
+    )
+    lowered = lower_program(spec, "fp32", {})
+    assert lowered.delegated >= 1
+    # only the output tuple access and Vocode's final squeeze (a copy, no arithmetic) stay out
+    outside = {k.split(":", 1)[1] for k in lowered.portable}
+    assert outside <= {"getitem", "aten.squeeze_copy.dims"}, f"outside XNNPACK: {outside}"
+    method = runtime().load_program(lowered.buffer).load_method("vocode")
+    other = _mel(24, seed=1)
+    got = method.execute([other])[0]
+    with torch.no_grad():
+        ref = gen(other).squeeze(1)
+    assert got.shape == ref.shape == (1, 24 * 256)
+    assert float((got - ref).abs().max()) <= 1e-4
+
+
+def _corpus(root: Path) -> Path:
+    (root / "wavs").mkdir(parents=True)
+    rows = ["utt_id\tspeaker\tpath\tsplit\ttext"]
+    for i in range(6):
+        wav = voice_like(seconds=0.8, f0=110.0 + 20 * i, seed=i)
+        sf.write(root / "wavs" / f"u{i}.wav", wav.astype(np.float32), 16000)
+        split = "train" if i < 4 else "valid"
+        rows.append(f"u{i}\tspk{i % 2}\twavs/u{i}.wav\t{split}\tsome words")
+    (root / "metadata.tsv").write_text("\n".join(rows) + "\n")
+    return root
+
+
+def test_distill_two_steps_and_resume(tmp_path: Path) -> None:
+    from training import distill_vocoder as dv
+
+    corpus = _corpus(tmp_path / "corpus")
+    out = tmp_path / "run"
+    argv = [
+        "--out",
+        str(out),
+        "--corpus",
+        str(corpus),
+        "--channels",
+        "16",
+        "--kernels",
+        "3",
+        "--pool",
+        "4",
+        "--valid",
+        "2",
+        "--segment-frames",
+        "8",
+        "--batch",
+        "2",
+        "--log-every",
+        "1",
+        "--eval-every",
+        "1",
+        "--calib",
+        "2",
+    ]
+    assert dv.main([*argv, "--steps", "2"]) == 0
+    student = load_student(out / "student.pt")
+    assert student.cfg.initial_channels == 16
+    first = torch.load(out / "student.pt", weights_only=True)
+    assert first["step"] == 2
+    assert dv.main([*argv, "--steps", "3"]) == 0  # the same command resumes
+    records = [json.loads(x) for x in (out / "progress.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [0, 1, 2, 3]
+    assert all(np.isfinite(r["train"]["loss"]) for r in records[1:])
+    second = torch.load(out / "student.pt", weights_only=True)
+    assert second["step"] == 3
+    changed = any(
+        not torch.equal(second["state_dict"][k], first["state_dict"][k])
+        for k in first["state_dict"]
+    )
+    assert changed, "the resumed step did not update the weights"
+    pool = torch.load(out / "pool.pt", weights_only=False)
+    assert pool["done"] == len(pool["items"]) == 6
+    assert pool["teacher"][0].shape == (8 * 256,)
