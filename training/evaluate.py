@@ -196,13 +196,17 @@ def _criteria(results: dict[str, dict[str, dict[str, float]]], readme: dict | No
     return lines
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
 def markdown(report: dict[str, Any]) -> str:
     """EVAL.md: one table per set, the README sentence line, the thresholds, how it was made."""
     out = [f"# Evaluation of {report['bundle']}", ""]
     for s, rows in report["results"].items():
         out += [
             f"## {SET_TITLES.get(s, s)}: {report['sets'][s]['n']} utterances, "
-            f"{report['sets'][s]['speakers']} speakers",
+            f"{_plural(report['sets'][s]['speakers'], 'speaker')}",
             "",
             M.format_table(rows),
             "",
@@ -234,7 +238,7 @@ def markdown(report: dict[str, Any]) -> str:
         "clip's transcript prompted by the next clip of the same reader.",
         "",
         f"`{report['command']}`: {report['seconds']:.0f} s (synthesizer on "
-        f"{report['synth_threads']} threads, each evaluation model on one).",
+        f"{_plural(report['synth_threads'], 'thread')}, each evaluation model on one).",
     ]
     return "\n".join(out) + "\n"
 
