@@ -76,8 +76,8 @@ def decoder_window_frames(cfg: MobileSpeechConfig) -> int:
 def decoder_chunk_flops(cfg: MobileSpeechConfig) -> int:
     """decoder.pte, one fixed window of chunk + 2 * context frames (Vocos decoder)."""
     c = cfg.codec
-    if c.decoder != "vocos":
-        return 0  # SEANet decoder: counted by the flop counter only
+    if c.kind != "encodec" or c.decoder != "vocos":
+        return 0  # SEANet decoder, mel decoder + vocoder: counted by the flop counter only
     w = decoder_window_frames(cfg)
     vd, inter, kv = c.vocos_dim, c.vocos_intermediate, c.vocos_kernel
     n_fft = c.n_fft

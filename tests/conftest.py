@@ -10,7 +10,7 @@ import soundfile as sf
 import torch
 from synthetic import voice_like
 
-from mobilespeech_runtime.config import tiny_config
+from mobilespeech_runtime.config import tiny_config, tiny_mel_config
 from mobilespeech_runtime.frontend import DEFAULT_SYMBOLS
 from mobilespeech_runtime.model import MobileSpeech
 
@@ -71,3 +71,13 @@ def tiny_bundle_8da4w(
     tiny_model: MobileSpeech, prompt_wav: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
     return _export("8da4w", tiny_model, prompt_wav, tmp_path_factory.mktemp("bundles4"))
+
+
+@pytest.fixture(scope="session")
+def tiny_mel_bundle(prompt_wav: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """fp32 bundle of the mel codec (decoder.pte -> log-mel, vocoder.pte -> audio), with a
+    tiny untrained student vocoder so no teacher export is needed."""
+    torch.manual_seed(0)
+    model = MobileSpeech(tiny_mel_config()).eval()
+    return _export("fp32", model, prompt_wav, tmp_path_factory.mktemp("melbundles"))
+

@@ -4,7 +4,7 @@ from mobilespeech_runtime.config import MobileSpeechConfig, preset, small_config
 from mobilespeech_runtime.errors import ConfigError
 
 
-@pytest.mark.parametrize("name", ["tiny", "small", "base"])
+@pytest.mark.parametrize("name", ["tiny", "tiny-mel", "small", "base"])
 def test_presets_validate_and_round_trip(name: str) -> None:
     cfg = preset(name)
     again = MobileSpeechConfig.from_dict(cfg.to_dict())
@@ -31,14 +31,18 @@ def test_schedule_must_cover_every_codec_layer() -> None:
 
 
 def test_decoder_context_must_cover_receptive_field() -> None:
-    d = small_config().to_dict()
+    d = tiny_config().to_dict()  # the Vocos decoder of the EnCodec-family codec
     d["codec"]["decode_context_frames"] = 2
     with pytest.raises(ConfigError, match="receptive"):
         MobileSpeechConfig.from_dict(d)
 
 
 def test_codec_derived_sizes() -> None:
-    c = small_config().codec
-    assert c.hop_length == 320
+    c = tiny_config().codec  # EnCodec family: hop = prod(ratios)
+    assert c.kind == "encodec" and c.hop_length == 320
     assert c.frame_rate == 50.0
     assert c.n_fft == 640
+    m = small_config().codec  # mel codec: hop = mel hop x token stride, at HiFi-GAN's rate
+    assert m.kind == "mel" and m.sample_rate == 22050 and m.hop_length == 512
+    assert abs(m.frame_rate - 22050 / 512) < 1e-12
+    assert abs(m.bits_per_second - 6 * 10 * 22050 / 512) < 1e-9

@@ -101,6 +101,21 @@ def _voice(seconds: float = 2.0, rate: int = 16000) -> np.ndarray:
 
 
 # ---- parity with the Python runtime ---------------------------------------------------------
+def test_mel_codec_bundle_matches_python_runtime(nb, tiny_mel_bundle: Path) -> None:  # noqa: ANN001
+    """The mel codec's two decoding programs (decoder.pte -> log-mel -> vocoder.pte) at its own
+    rate and hop, read from the manifest: C and Python give the same audio."""
+    py = _python_synth(tiny_mel_bundle, CHUNKS)
+    assert py.sample_rate == 22050 and py.config.codec.kind == "mel"
+    ref = py.synthesize("unused", None, seed=3)
+    with nb.NativeSynthesizer(tiny_mel_bundle, num_threads=2) as s:
+        out = s.synthesize_phonemes(CHUNKS, None, seed=3)
+        t = s.timings()
+        assert s.limits["sample_rate"] == 22050
+    assert t["frames"] == ref.timings.frames
+    assert ref.samples.size == ref.timings.frames * py.config.codec.hop_length
+    np.testing.assert_allclose(out, ref.samples, atol=1e-5, rtol=0)
+
+
 @pytest.mark.parametrize("case", ["default_prompt", "array_prompt", "stereo_options",
                                   "nine_channels"])
 def test_matches_python_runtime(nb, tiny_bundle: Path, case: str) -> None:  # noqa: ANN001
