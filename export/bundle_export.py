@@ -224,6 +224,7 @@ def export_bundle(
         backend = ExecuTorchBackend(bundle)
         report = {
             "variant": variant,
+            "mel_codec": cfg.codec.kind == "mel",
             "methods": parity.method_parity(export_model, backend),
             "pipeline": parity.pipeline_parity(
                 model, bundle, backend, prompt.samples, prompt.sample_rate

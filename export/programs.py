@@ -189,7 +189,9 @@ def program_specs(model: MobileSpeech, with_vocoder: bool = True) -> list[Progra
                     ("wav",),
                     ("tokens",),
                     None,
-                    quantize=False,
+                    # the mel codec's ConvNeXt linears take the variant's weights (its
+                    # fp32 weights alone would put the demo bundle over 30 MB)
+                    quantize=mel_kind,
                 ),
                 MethodSpec(
                     "memory",
@@ -261,7 +263,7 @@ def program_specs(model: MobileSpeech, with_vocoder: bool = True) -> list[Progra
                     ("tokens", "keep"),
                     ("mel",) if mel_kind else ("wav",),
                     None,
-                    quantize=False,
+                    quantize=mel_kind,
                 ),
             ],
         ),
