@@ -12,7 +12,7 @@ import dataclasses
 import hashlib
 import json
 import os
-import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -195,11 +195,13 @@ class Bundle:
                     f"bundle file {name} is missing and cannot be built here ({e}); build it "
                     f"with `python -m export.vocoder --bundle {self.root}`"
                 ) from e
-            print(
-                f"building {name} from {meta['built_from']} (once, about 20-60 s) ...",
-                file=sys.stderr,
+            target = self.file_path(name)
+            build_vocoder(self.root, target)
+            warnings.warn(
+                f"built {name} from {meta['built_from']} into {target} (once; "
+                f"`python -m export.vocoder --bundle {self.root}` puts it in the bundle)",
+                stacklevel=2,
             )
-            build_vocoder(self.root, self.file_path(name))
 
     def verify_files(self) -> None:
         self.build_missing()

