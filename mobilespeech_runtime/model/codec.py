@@ -7,7 +7,6 @@ The wrapper holds an ``encodec.EncodecModel`` (encoder, quantizer, decoder) so t
 
 from __future__ import annotations
 
-import hashlib
 import math
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..bundle import sha256_file
 from ..config import CodecConfig
 from ..errors import ConfigError
 from .encodec_compat import import_encodec
@@ -119,13 +119,6 @@ class ExportELU(nn.Module):
         return torch.relu(x) + torch.exp(torch.clamp(x, max=0.0)) - 1.0
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
 
 class Codec(nn.Module):
     """Encode waveforms to RVQ tokens and decode tokens to waveforms."""
@@ -176,7 +169,7 @@ class Codec(nn.Module):
         checkpoint = Path(checkpoint)
         if not checkpoint.is_file():
             raise ConfigError(f"official EnCodec checkpoint not found: {checkpoint}")
-        digest = _sha256(checkpoint)
+        digest = sha256_file(checkpoint)
         if not digest.startswith(OFFICIAL_24KHZ_SHA256_PREFIX):
             raise ConfigError(f"{checkpoint} is not encodec_24khz-d7cc33bc.th (sha256 {digest})")
         cfg = CodecConfig(

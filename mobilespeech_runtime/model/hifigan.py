@@ -14,7 +14,6 @@ teacher instead of from noise.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..bundle import sha256_file
 from ..config import VocoderConfig
 from ..errors import ConfigError
 
@@ -110,13 +110,6 @@ def teacher_path() -> Path:
     return path
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
 
 def _fold_weight_norm(state: dict[str, Tensor]) -> dict[str, Tensor]:
     """``weight_g``/``weight_v`` pairs -> plain ``weight`` (norm over all dims but dim 0)."""
@@ -143,7 +136,7 @@ def teacher_state_dict(path: Path | None = None, sha256: str = TEACHER_SHA256) -
     if key not in _TEACHER_CACHE:
         if not path.is_file():
             raise ConfigError(f"HiFi-GAN teacher checkpoint not found: {path}")
-        digest = _sha256(path)
+        digest = sha256_file(path)
         if digest != sha256:
             raise ConfigError(
                 f"{path} has sha256 {digest}, expected {sha256} ({TEACHER_DIST}): "
