@@ -184,7 +184,7 @@ def test_whisper_base_assembled_once_and_checked(
     path = metrics.whisper_base_path()
     assert path == tmp_path / "whisper-base"
     for name, want in metrics.WHISPER_BASE_FILES.items():
-        assert metrics._sha256(path / name) == want, name
+        assert metrics.sha256_file(path / name) == want, name
     parts = [metrics._package_data(m) / p for m, p in metrics.WHISPER_BASE_PARTS]
     assert (path / "model.bin").stat().st_size == sum(p.stat().st_size for p in parts)
     stamp = (path / "model.bin").stat().st_mtime_ns
@@ -193,7 +193,7 @@ def test_whisper_base_assembled_once_and_checked(
     with (path / "model.bin").open("r+b") as f:  # a truncated file is rebuilt
         f.truncate(1000)
     metrics.whisper_base_path()
-    assert metrics._sha256(path / "model.bin") == metrics.WHISPER_BASE_FILES["model.bin"]
+    assert metrics.sha256_file(path / "model.bin") == metrics.WHISPER_BASE_FILES["model.bin"]
     # parts that do not add up to the pinned hash raise and leave nothing half-written
     (path / "config.json").unlink()
     bad = dict(metrics.WHISPER_BASE_FILES, **{"config.json": "0" * 64})
