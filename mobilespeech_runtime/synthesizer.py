@@ -259,6 +259,7 @@ class Synthesizer:
             "codebooks": c.codec.n_codebooks,
             "codebook_size": c.codec.codebook_size,
             "schedule": list(c.schedule.steps),
+            "temperature": c.schedule.temperature,
             "max_frames": c.model.max_frames,
             "max_chars": c.frontend.max_chars,
             "prompt_seconds": [c.audio.min_prompt_seconds, c.audio.max_prompt_seconds],

@@ -522,8 +522,14 @@ def test_cli(native_build: Path, tiny_bundle: Path, tmp_path: Path, prompt_wav: 
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert "RTF:" in r.stdout and "peak RSS" in r.stdout and "first audio" in r.stdout
+    # ExecuTorch's info log (its thread pool's cpuinfo lines) is filtered out unless asked for.
+    assert "executorch:" not in r.stderr, r.stderr
     data, sr = sf.read(out)
     assert sr == 16000 and data.size > 0
+    r = subprocess.run([str(cli), "--bundle", str(tiny_bundle), "--phonemes", "HH AH0 L OW1",
+                        "--out", str(out), "--threads", "2", "--verbose"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and "executorch:" in r.stderr, r.stderr
     r = subprocess.run([str(cli), "--bundle", str(tiny_bundle), "--phonemes", "HH AH0 L OW1 <sil>",
                         "--bench", "3", "--warmup", "1", "--json", "--threads", "2"],
                        capture_output=True, text=True, timeout=300)

@@ -330,6 +330,7 @@ def run(
         readme = {
             "text": README_SENTENCE,
             "seed": synth.config.schedule.seed,
+            "temperature": synth.config.schedule.temperature,
             "transcript_base": hyp_b,
             "wer_base": M.word_errors(README_SENTENCE, hyp_b)[0] / len(README_SENTENCE.split()),
             "transcript_tiny": hyp_t,
@@ -354,6 +355,19 @@ def run(
     (out / "eval.json").write_text(json.dumps(report, indent=1, default=str))
     (out / "EVAL.md").write_text(markdown(report))
     return report
+
+
+def override_schedule(synth: Synthesizer, steps: str | None, temperature: float | None) -> None:
+    """Decode with another schedule than the bundle's (to tune it on a validation split)."""
+    sched = synth.config.schedule
+    if steps is not None:
+        try:
+            sched.steps = tuple(int(s) for s in steps.split(","))
+        except ValueError as e:
+            raise MobileSpeechError(f"--steps must be comma-separated integers: {steps!r}") from e
+    if temperature is not None:
+        sched.temperature = temperature
+    sched.validate(synth.config.codec.n_codebooks)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -386,6 +400,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--no-real", action="store_true", help="skip the LibriVox clips")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--steps", help="override the bundle's unmasking steps per codec layer, e.g. 16,4,2,1,1,1"
+    )
+    ap.add_argument(
+        "--temperature", type=float, help="override the schedule's Gumbel noise scale (0 = greedy)"
+    )
     ap.add_argument("--threads", type=int, default=1, help="synthesizer threads (default 1)")
     ap.add_argument("--save-audio", type=int, default=2, help="samples per set written to --out")
     ap.add_argument("--verbose", action="store_true", help="also show the runtime's log lines")
@@ -422,6 +442,7 @@ def main(argv: list[str] | None = None) -> int:
                 synth = Synthesizer.from_bundle(args.bundle, args.threads)
             else:
                 synth = Synthesizer.from_checkpoint(args.checkpoint, args.threads)
+            override_schedule(synth, args.steps, args.temperature)
             command = "python -m training.evaluate " + " ".join(
                 argv if argv is not None else sys.argv[1:]
             )

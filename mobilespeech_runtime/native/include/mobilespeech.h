@@ -47,6 +47,13 @@
  *     last failure on that handle; ms_last_error(NULL) the last failure of a call that had no
  *     valid handle (ms_synth_create, or a call made with a NULL handle) on the calling thread.
  *
+ * LOGGING
+ *   - ExecuTorch's own log lines (stderr by default) are filtered by level, read once from the
+ *     environment variable MOBILESPEECH_LOG when the first handle is created: none | error (the
+ *     default) | info | debug. The messages kept go to the ExecuTorch PAL logger that was active
+ *     before, so an app that registered its own logger (executorch::runtime::register_pal)
+ *     first keeps receiving them. This library prints nothing itself.
+ *
  * STRUCT VERSIONING
  *   - Input structs start with `struct_size` and are filled by their *_init function, so fields
  *     can be appended without breaking old callers. A struct_size smaller than the first

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <set>
@@ -9,6 +10,7 @@
 
 #include <executorch/extension/module/module.h>
 #include <executorch/extension/tensor/tensor.h>
+#include <executorch/runtime/platform/platform.h>
 #include <executorch/runtime/platform/runtime.h>
 
 #include "common.h"
@@ -44,6 +46,43 @@ std::string ShapeString(const std::vector<int64_t>& v) {
   std::string s = "[";
   for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
   return s + "]";
+}
+
+// ---- ExecuTorch's log, filtered ---------------------------------------------------------------
+// ExecuTorch logs at info level to stderr (e.g. five cpuinfo lines whenever its thread pool
+// starts), which is noise inside an app. Messages below MOBILESPEECH_LOG's level (none | error,
+// the default | info | debug) are dropped; the rest go to the PAL logger that was active
+// before, so an app's own ExecuTorch logger keeps working. Process-wide, installed once.
+::pal_emit_log_message_method g_prev_log = nullptr;
+int g_log_rank = 2;
+
+int LogRank(et_pal_log_level_t level) {
+  switch (level) {
+    case kDebug: return 0;
+    case kInfo: return 1;
+    case kError: return 2;
+    case kFatal: return 3;
+    default: return 1;
+  }
+}
+
+void FilteredLog(et_timestamp_t timestamp, et_pal_log_level_t level, const char* filename,
+                 const char* function, size_t line, const char* message, size_t length) {
+  if (LogRank(level) >= g_log_rank && g_prev_log)
+    g_prev_log(timestamp, level, filename, function, line, message, length);
+}
+
+void InstallLogFilter() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const char* env = std::getenv("MOBILESPEECH_LOG");
+    const std::string v = env ? env : "error";
+    g_log_rank = v == "none" ? 4 : v == "debug" ? 0 : v == "info" ? 1 : 2;
+    const et::runtime::PalImpl* cur = et::runtime::get_pal_impl();
+    g_prev_log = cur ? cur->emit_log_message : nullptr;
+    if (g_prev_log)
+      et::runtime::register_pal(et::runtime::PalImpl::create(FilteredLog, __FILE__));
+  });
 }
 
 // ---- the process-wide ExecuTorch thread pool ------------------------------------------------
@@ -228,6 +267,7 @@ struct Synthesizer::Job {
 };
 
 Synthesizer::Synthesizer(const SynthOptions& opts) : opts_(opts) {
+  InstallLogFilter();
   et::runtime::runtime_init();
   bundle_ = OpenBundle(opts.bundle_dir, opts.verify_checksums);
   const BundleConfig& c = bundle_.config;

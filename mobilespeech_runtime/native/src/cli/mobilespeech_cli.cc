@@ -36,6 +36,7 @@ const char* kUsage =
     "                        [--prompt voice.wav] [--out out.wav] [--float32]\n"
     "                        [--seed N] [--threads N] [--steps 8,2,1,1] [--length-scale X]\n"
     "                        [--bench N [--warmup K]] [--json] [--no-checksums] [--quiet]\n"
+    "                        [--verbose]\n"
     "\n"
     "  --bundle DIR       model bundle folder (default: $MOBILESPEECH_BUNDLE)\n"
     "  --text TEXT        UTF-8 text (needs a build with the text frontend)\n"
@@ -52,7 +53,9 @@ const char* kUsage =
     "  --length-scale X   speaking-rate factor in [0.25, 4] (>1 slower)\n"
     "  --bench N          synthesize N times (after --warmup K, default 1) and print the median,\n"
     "                     min and max of RTF and time to first audio\n"
-    "  --json             print one JSON line instead of text\n";
+    "  --json             print one JSON line instead of text\n"
+    "  --verbose          also show ExecuTorch's info log (default: its errors only; the\n"
+    "                     library reads MOBILESPEECH_LOG=none|error|info|debug)\n";
 
 constexpr size_t kMaxTextFileBytes = size_t(1) << 20;
 
@@ -173,6 +176,8 @@ Args Parse(int argc, char** argv) {
       a.checksums = false;
     } else if (k == "--quiet") {
       a.quiet = true;
+    } else if (k == "--verbose") {
+      setenv("MOBILESPEECH_LOG", "info", 1);
     } else if (k == "-h" || k == "--help") {
       std::fputs(kUsage, stdout);
       std::exit(0);
