@@ -104,7 +104,7 @@ class _StubSynth:
 
     sample_rate = 16000
     num_threads = 1
-    config = SimpleNamespace(schedule=SimpleNamespace(seed=7))
+    config = SimpleNamespace(schedule=SimpleNamespace(seed=7, temperature=1.0))
 
     def resynthesize(self, audio: np.ndarray, sr: int) -> SimpleNamespace:
         return SimpleNamespace(samples=np.asarray(audio, np.float32) * 0.5)
@@ -292,3 +292,17 @@ def test_evaluate_with_second_models(tmp_path: Path) -> None:
     assert rows[0]["wer_base_transcript"] and rows[0]["sim_dvector"] == pytest.approx(
         r["sim_dvector"]
     )
+
+
+def test_schedule_override_checks_and_applies() -> None:
+    from mobilespeech_runtime.config import PRESETS
+    from mobilespeech_runtime.errors import MobileSpeechError
+
+    synth = SimpleNamespace(config=PRESETS["small"]())
+    ev.override_schedule(synth, "16,4,2,2,1,1", 0.5)
+    assert synth.config.schedule.steps == (16, 4, 2, 2, 1, 1)
+    assert synth.config.schedule.temperature == 0.5
+    for steps, temp in [("8,x,1,1,1,1", None), ("8,2", None), ("8,2,1,1,1,0", None),
+                        (None, -1.0)]:
+        with pytest.raises(MobileSpeechError):
+            ev.override_schedule(synth, steps, temp)
