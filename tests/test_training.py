@@ -16,7 +16,7 @@ from mobilespeech_runtime.model import MobileSpeech
 from training.aligner import Aligner, beta_binomial_prior, forward_sum_loss, monotonic_alignment
 from training.common import save_state
 from training.features import mel_filterbank, multiscale_spectral_loss
-from training.train_tts import MODEL, PREPARED, swap_codec
+from training.train_tts import MODEL, PREPARED, snapshot, swap_codec
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -128,6 +128,11 @@ def test_train_resume_and_swap_codec(tmp_path: Path) -> None:
     assert extra["steps"] == 3 and extra["symbols"] == DEFAULT_SYMBOLS.to_list()
     _run([*cmd, "--steps", "5"])  # resumes from tts_state.pt
     assert MobileSpeech.load(tmp_path / MODEL)[1]["steps"] == 5
+    snapshot(tmp_path, tmp_path / "mid.pt")  # the same weights, from the training state
+    mid, mid_extra = MobileSpeech.load(tmp_path / "mid.pt")
+    assert mid_extra["steps"] == 5 and mid_extra["symbols"] == DEFAULT_SYMBOLS.to_list()
+    final = MobileSpeech.load(tmp_path / MODEL)[0].state_dict()
+    assert all(torch.equal(v, final[k]) for k, v in mid.state_dict().items())
     # a codec with a different encoder must be refused; one with a new decoder accepted
     state = {"codec": model.codec.state_dict(), "step": 7}
     for k in state["codec"]:

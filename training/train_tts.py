@@ -6,6 +6,7 @@ Subcommands (run in order; each resumes or reuses what the previous wrote):
         --out runs/tts
     python -m training.train_tts align   --out runs/tts --minutes 8
     python -m training.train_tts train   --out runs/tts --minutes 60
+    python -m training.train_tts snapshot --out runs/tts --to runs/tts/mid.pt   # while training
     torchrun --nproc_per_node=8 -m training.train_tts train --out runs/tts   # many GPUs (DDP)
 
 ``train`` writes ``runs/tts/model.pt`` (a MobileSpeech checkpoint with the codec inside),
@@ -366,6 +367,20 @@ def swap_codec(model_path: Path, codec_path: Path, out: Path) -> None:
     print(f"wrote {out} with the decoder of {codec_path} (step {state.get('step')})")
 
 
+def snapshot(out: Path, to: Path) -> None:
+    """Write a model checkpoint from the last saved training state, while ``train`` goes on
+    (to export and evaluate a mid-run model)."""
+    data, state = load_state(out / PREPARED), load_state(out / STATE)
+    if data is None or state is None:
+        raise MobileSpeechError(f"{out} has no {PREPARED} and {STATE} to snapshot")
+    model = MobileSpeech(MobileSpeechConfig.from_dict(data["config"]))
+    model.load_state_dict(state["model"])
+    model.eval()
+    history = state.get("history", [])
+    model.save(to, extra={"steps": state["step"], "history": history, "symbols": data["symbols"]})
+    print(f"wrote {to} from step {state['step']}")
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -392,8 +407,13 @@ def main(argv: list[str] | None = None) -> None:
     w.add_argument("--model", type=Path, required=True)
     w.add_argument("--codec", type=Path, required=True)
     w.add_argument("--out", type=Path, required=True)
+    n = sub.add_parser("snapshot", help="a model checkpoint from the last training state")
+    n.add_argument("--out", type=Path, required=True)
+    n.add_argument("--to", type=Path, required=True)
     args = ap.parse_args(argv)
-    if args.cmd == "swap-codec":
+    if args.cmd == "snapshot":
+        snapshot(args.out, args.to)
+    elif args.cmd == "swap-codec":
         swap_codec(args.model, args.codec, args.out)
     elif args.cmd == "prepare":
         prepare(args.corpus, args.codec, args.out, args.threads)
