@@ -53,7 +53,7 @@ def default_bundle() -> Path:
 
 
 # ---- argument types (argparse reports their errors with status 2) ---------------------------
-def _steps(value: str) -> tuple[int, ...]:
+def steps_arg(value: str) -> tuple[int, ...]:
     try:
         return tuple(int(s) for s in value.split(","))
     except ValueError as e:
@@ -337,7 +337,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--prompt", type=Path, help="a few seconds of the voice to clone (any wav)")
     s.add_argument("--out", type=Path, required=True, help="output .wav")
     s.add_argument("--seed", type=_seed, default=None, help="noise seed, 0..2**64-1")
-    s.add_argument("--steps", type=_steps, default=None, help="steps per codec layer, e.g. 8,2,1,1")
+    s.add_argument(
+        "--steps", type=steps_arg, default=None, help="steps per codec layer, e.g. 8,2,1,1"
+    )
     s.add_argument("--length-scale", type=_number, default=1.0, help=">1 slower, <1 faster")
     _add_model_args(s)
     s.set_defaults(func=cmd_synth)

@@ -299,10 +299,10 @@ def test_schedule_override_checks_and_applies() -> None:
     from mobilespeech_runtime.errors import MobileSpeechError
 
     synth = SimpleNamespace(config=PRESETS["small"]())
-    ev.override_schedule(synth, "16,4,2,2,1,1", 0.5)
+    ev.override_schedule(synth, (16, 4, 2, 2, 1, 1), 0.5)
     assert synth.config.schedule.steps == (16, 4, 2, 2, 1, 1)
     assert synth.config.schedule.temperature == 0.5
-    for steps, temp in [("8,x,1,1,1,1", None), ("8,2", None), ("8,2,1,1,1,0", None),
-                        (None, -1.0)]:
+    for steps, temp in [((8, 2), None), ((8, 2, 1, 1, 1, 0), None), (None, -1.0),
+                        (None, float("nan"))]:
         with pytest.raises(MobileSpeechError):
             ev.override_schedule(synth, steps, temp)

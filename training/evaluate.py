@@ -47,7 +47,8 @@ from typing import Any
 import numpy as np
 
 from mobilespeech_runtime.audio import read_audio, to_mono, write_wav
-from mobilespeech_runtime.cli import err, quiet_native_stderr
+from mobilespeech_runtime.checks import check_steps
+from mobilespeech_runtime.cli import err, quiet_native_stderr, steps_arg
 from mobilespeech_runtime.errors import MobileSpeechError
 from mobilespeech_runtime.synthesizer import Synthesizer
 
@@ -357,17 +358,18 @@ def run(
     return report
 
 
-def override_schedule(synth: Synthesizer, steps: str | None, temperature: float | None) -> None:
+def override_schedule(
+    synth: Synthesizer, steps: tuple[int, ...] | None, temperature: float | None
+) -> None:
     """Decode with another schedule than the bundle's (to tune it on a validation split)."""
     sched = synth.config.schedule
-    if steps is not None:
-        try:
-            sched.steps = tuple(int(s) for s in steps.split(","))
-        except ValueError as e:
-            raise MobileSpeechError(f"--steps must be comma-separated integers: {steps!r}") from e
+    checked = check_steps(steps, synth.config.codec.n_codebooks)
+    if checked is not None:
+        sched.steps = checked
     if temperature is not None:
+        if not math.isfinite(temperature) or temperature < 0:
+            raise MobileSpeechError(f"--temperature must be a finite number >= 0: {temperature}")
         sched.temperature = temperature
-    sched.validate(synth.config.codec.n_codebooks)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -401,7 +403,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-real", action="store_true", help="skip the LibriVox clips")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument(
-        "--steps", help="override the bundle's unmasking steps per codec layer, e.g. 16,4,2,1,1,1"
+        "--steps",
+        type=steps_arg,
+        help="override the bundle's unmasking steps per codec layer, e.g. 16,4,2,1,1,1",
     )
     ap.add_argument(
         "--temperature", type=float, help="override the schedule's Gumbel noise scale (0 = greedy)"
