@@ -81,6 +81,7 @@ class SmdStep(nn.Module):
     def __init__(self, m: MobileSpeech) -> None:
         super().__init__()
         self.smd = m.smd
+        self.guidance = float(m.cfg.schedule.guidance)  # baked in: a constant of the program
 
     def forward(
         self,
@@ -94,7 +95,16 @@ class SmdStep(nn.Module):
         n_masked_after: Tensor,
     ) -> Tensor:
         return smd_step(
-            self.smd, tokens, layer, text, index, memory, noise, temperature, n_masked_after
+            self.smd,
+            tokens,
+            layer,
+            text,
+            index,
+            memory,
+            noise,
+            temperature,
+            n_masked_after,
+            self.guidance,
         )
 
 

@@ -168,14 +168,18 @@ class ScheduleConfig:
     steps: tuple[int, ...] = (8, 2, 1, 1, 1, 1)
     temperature: float = 1.0  # Gumbel noise scale at the first step, annealed to 0
     seed: int = 0
+    # text guidance weight (0 = off; > 0 doubles the SMD's work per step): baked into smd.pte
+    guidance: float = 0.0
 
     def validate(self, n_codebooks: int) -> None:
         if len(self.steps) != n_codebooks:
             raise ConfigError(f"schedule has {len(self.steps)} layers, codec has {n_codebooks}")
         if any(s < 1 for s in self.steps):
             raise ConfigError(f"every codec layer needs at least one step, got {self.steps}")
-        if self.temperature < 0:
-            raise ConfigError("temperature must be >= 0")
+        if not (math.isfinite(self.temperature) and self.temperature >= 0):
+            raise ConfigError(f"temperature must be finite and >= 0, got {self.temperature}")
+        if not 0.0 <= self.guidance <= 10.0:
+            raise ConfigError(f"guidance must be in [0, 10], got {self.guidance}")
 
 
 @dataclass

@@ -46,3 +46,26 @@ def test_codec_derived_sizes() -> None:
     assert m.kind == "mel" and m.sample_rate == 22050 and m.hop_length == 512
     assert abs(m.frame_rate - 22050 / 512) < 1e-12
     assert abs(m.bits_per_second - 6 * 10 * 22050 / 512) < 1e-9
+
+
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("guidance", -1.0),
+        ("guidance", float("nan")),
+        ("guidance", 11.0),
+        ("temperature", float("nan")),
+    ],
+)
+def test_schedule_weights_must_be_sane(field: str, value: float) -> None:
+    d = small_config().to_dict()
+    d["schedule"][field] = value
+    with pytest.raises(ConfigError, match=field):
+        MobileSpeechConfig.from_dict(d)
+
+
+def test_configs_without_guidance_read_as_off() -> None:
+    """Manifests and checkpoints written before text guidance existed keep their behaviour."""
+    d = small_config().to_dict()
+    del d["schedule"]["guidance"]
+    assert MobileSpeechConfig.from_dict(d).schedule.guidance == 0.0

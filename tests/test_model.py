@@ -83,6 +83,31 @@ def test_smd_step_is_deterministic(tiny_model: MobileSpeech) -> None:
     assert int((a[0, 0] == 64).sum()) == 6 and bool((a[0, 1] == 64).all())
 
 
+def test_text_guidance_changes_the_step_and_off_is_the_plain_step(
+    tiny_model: MobileSpeech,
+) -> None:
+    """guidance 0 is the plain step; > 0 mixes in a pass without text, still a valid step."""
+    from mobilespeech_runtime.model.mobilespeech import smd_step
+
+    gen = torch.Generator().manual_seed(2)
+    args = (
+        torch.full((1, 2, 40), 64),
+        torch.tensor([0]),
+        torch.randn(1, 5, 32, generator=gen) * 3,
+        torch.randint(0, 5, (1, 40), generator=gen),
+        torch.randn(1, 9, 32, generator=gen),
+        torch.rand(1, 40, 65, generator=gen),
+        torch.tensor([0.0]),
+        torch.tensor([10]),
+    )
+    plain = tiny_model.smd_step(*args)
+    assert torch.equal(smd_step(tiny_model.smd, *args, guidance=0.0), plain)
+    guided = smd_step(tiny_model.smd, *args, guidance=3.0)
+    assert int((guided[0, 0] == 64).sum()) == 10 and bool((guided[0, 1] == 64).all())
+    assert not torch.equal(guided, plain)
+    assert torch.equal(guided, smd_step(tiny_model.smd, *args, guidance=3.0))
+
+
 def test_training_steps_make_the_loss_fall() -> None:
     torch.manual_seed(0)
     cfg = tiny_config()

@@ -16,7 +16,7 @@ from mobilespeech_runtime.model import MobileSpeech
 from training.aligner import Aligner, beta_binomial_prior, forward_sum_loss, monotonic_alignment
 from training.common import save_state
 from training.features import mel_filterbank, multiscale_spectral_loss
-from training.train_tts import MODEL, PREPARED, snapshot, swap_codec
+from training.train_tts import MODEL, PREPARED, set_schedule, snapshot, swap_codec
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -151,6 +151,20 @@ def test_train_resume_and_swap_codec(tmp_path: Path) -> None:
 
     with pytest.raises(MobileSpeechError, match="tokens differ"):
         swap_codec(tmp_path / MODEL, tmp_path / "bad.pt", tmp_path / "x.pt")
+
+
+def test_set_schedule_writes_a_copy_with_the_new_schedule(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    MobileSpeech(tiny_config()).save(tmp_path / "m.pt", extra={"steps": 9})
+    set_schedule(tmp_path / "m.pt", tmp_path / "g.pt", (3, 1), 0.5, 2.0)
+    model, extra = MobileSpeech.load(tmp_path / "g.pt")
+    sc = model.cfg.schedule
+    assert (sc.steps, sc.temperature, sc.guidance) == ((3, 1), 0.5, 2.0) and extra["steps"] == 9
+    from mobilespeech_runtime.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="guidance"):
+        set_schedule(tmp_path / "m.pt", tmp_path / "bad.pt", None, None, -1.0)
+    assert not (tmp_path / "bad.pt").exists()
 
 
 @pytest.mark.slow

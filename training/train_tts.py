@@ -29,6 +29,7 @@ from torch import nn
 from tqdm import tqdm
 
 from mobilespeech_runtime.audio import read_audio, resample, to_mono
+from mobilespeech_runtime.cli import steps_arg
 from mobilespeech_runtime.config import MobileSpeechConfig
 from mobilespeech_runtime.errors import MobileSpeechError
 from mobilespeech_runtime.frontend import Frontend
@@ -381,6 +382,27 @@ def snapshot(out: Path, to: Path) -> None:
     print(f"wrote {to} from step {state['step']}")
 
 
+def set_schedule(
+    model_path: Path,
+    to: Path,
+    steps: tuple[int, ...] | None,
+    temperature: float | None,
+    guidance: float | None,
+) -> None:
+    """Write a copy of a model with another decoding schedule (what export bakes in)."""
+    model, extra = MobileSpeech.load(model_path)
+    sc = model.cfg.schedule
+    if steps is not None:
+        sc.steps = steps
+    if temperature is not None:
+        sc.temperature = temperature
+    if guidance is not None:
+        sc.guidance = guidance
+    model.cfg.validate()
+    model.save(to, extra=extra)
+    print(f"wrote {to} with schedule {sc}")
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -410,8 +432,16 @@ def main(argv: list[str] | None = None) -> None:
     n = sub.add_parser("snapshot", help="a model checkpoint from the last training state")
     n.add_argument("--out", type=Path, required=True)
     n.add_argument("--to", type=Path, required=True)
+    c = sub.add_parser("schedule", help="a copy of a model with another decoding schedule")
+    c.add_argument("--model", type=Path, required=True)
+    c.add_argument("--to", type=Path, required=True)
+    c.add_argument("--steps", type=steps_arg, help="steps per codec layer, e.g. 8,2,1,1,1,1")
+    c.add_argument("--temperature", type=float)
+    c.add_argument("--guidance", type=float, help="text guidance weight (0 = off)")
     args = ap.parse_args(argv)
-    if args.cmd == "snapshot":
+    if args.cmd == "schedule":
+        set_schedule(args.model, args.to, args.steps, args.temperature, args.guidance)
+    elif args.cmd == "snapshot":
         snapshot(args.out, args.to)
     elif args.cmd == "swap-codec":
         swap_codec(args.model, args.codec, args.out)

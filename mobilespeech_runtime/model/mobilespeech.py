@@ -66,10 +66,28 @@ def smd_step(
     noise: Tensor,
     temperature: Tensor,
     n_masked_after: Tensor,
+    guidance: float = 0.0,
 ) -> Tensor:
-    """One schedule step: tokens [1, N, T] -> tokens with layer ``layer`` partly filled."""
+    """One schedule step: tokens [1, N, T] -> tokens with layer ``layer`` partly filled.
+
+    ``guidance`` > 0 adds text guidance (classifier-free style): the step also runs with the
+    text frames zeroed and sharpens toward what the text adds,
+    ``logp + guidance * (logp - logp_without_text)``. It doubles the SMD's work per step and
+    is a constant of the exported program (the schedule's ``guidance``)."""
     frames = length_regulate(text, index)
-    logits = smd(tokens, frames, layer, memory)
+    if guidance > 0.0:
+        # one batch-2 pass (a module called twice in one graph breaks export's weight passes)
+        both = smd(
+            tokens.expand(2, -1, -1),
+            torch.cat([frames, torch.zeros_like(frames)], 0),
+            layer,
+            memory.expand(2, -1, -1),
+        )
+        logp = torch.log_softmax(both, dim=-1)
+        cond, uncond = logp[0:1], logp[1:2]
+        logits = cond + guidance * (cond - uncond)
+    else:
+        logits = smd(tokens, frames, layer, memory)
     n = tokens.shape[1]
     current = torch.index_select(tokens, 1, layer).squeeze(1)
     new = unmask_step(logits, current, noise, temperature, n_masked_after, smd.mask_id)
@@ -147,7 +165,16 @@ class MobileSpeech(nn.Module):
         n_masked_after: Tensor,
     ) -> Tensor:
         return smd_step(
-            self.smd, tokens, layer, text, index, memory, noise, temperature, n_masked_after
+            self.smd,
+            tokens,
+            layer,
+            text,
+            index,
+            memory,
+            noise,
+            temperature,
+            n_masked_after,
+            self.cfg.schedule.guidance,
         )
 
     def decode_chunk(self, tokens: Tensor, keep: Tensor) -> Tensor:

@@ -58,12 +58,16 @@ class SpeechMaskDecoder(nn.Module):
         keep: Tensor | None = None,
         memory_keep: Tensor | None = None,
     ) -> Tensor:
-        """tokens [B,N,T], text_frames [B,T,D], layer [B], memory [B,S,D] -> logits [B,T,V]."""
+        """tokens [B,N,T], text_frames [B,T,D], layer [B] or [1] (shared), memory [B,S,D]
+        -> logits [B,T,V]."""
         b = tokens.shape[0]
-        x = self.embed(tokens) + text_frames + self.layer_embed(layer).unsqueeze(1)
+        x = (
+            self.embed(tokens) + text_frames + self.layer_embed(layer).unsqueeze(1)
+        )  # [1] broadcasts
         h = self.stack(x + self.pos(x), keep, memory, memory_keep)
         full = self.head(h).contiguous().view(b, -1, self.n, self.v)
-        if b == 1:  # inference/export: one index_select (a gather over T*V costs ~20 % of a step)
+        if layer.numel() == 1:  # inference/export: one layer for the whole batch, so one
+            # index_select (a gather over T*V costs ~20 % of a step)
             return torch.index_select(full, 2, layer).squeeze(2)
         idx = layer.view(b, 1, 1, 1).expand(b, full.shape[1], 1, self.v)
         return torch.gather(full, 2, idx).squeeze(2)
