@@ -260,6 +260,7 @@ class Synthesizer:
             "codebook_size": c.codec.codebook_size,
             "schedule": list(c.schedule.steps),
             "temperature": c.schedule.temperature,
+            "guidance": c.schedule.guidance,  # inside smd.pte: fixed per bundle
             "max_frames": c.model.max_frames,
             "max_chars": c.frontend.max_chars,
             "prompt_seconds": [c.audio.min_prompt_seconds, c.audio.max_prompt_seconds],

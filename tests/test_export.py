@@ -179,3 +179,21 @@ def test_text_guidance_is_baked_into_the_smd_program(
     b = Synthesizer.from_bundle(bundle, backend="eager").synthesize(TEXT, seed=3)
     assert a.samples.size == b.samples.size > 0
     assert float(np.max(np.abs(a.samples - b.samples))) < 1e-3
+
+
+def test_quantized_mel_decoders_are_gated_on_the_mel() -> None:
+    """The vocoder's phase makes waveform SNR a poor gate for a quantized mel decoder: the
+    log-mel difference on identical tokens is the gate there; fp32 keeps the SNR gate."""
+    from export.parity import QUANT_MEL_ATOL, check
+
+    def report(variant: str, snr: float, mel_diff: float) -> dict:
+        pipe = {
+            "layer_token_agreement": [1.0],
+            "decoder_snr_db_same_tokens": snr,
+            "decoder_mel_abs_diff_same_tokens": mel_diff,
+        }
+        return {"variant": variant, "mel_codec": True, "methods": {}, "pipeline": pipe}
+
+    assert check("8da4w", report("8da4w", 5.0, QUANT_MEL_ATOL / 2)) == []
+    assert "log-mel" in check("8da4w", report("8da4w", 40.0, QUANT_MEL_ATOL * 2))[0]
+    assert "below 30 dB" in check("fp32", report("fp32", 20.0, 0.0))[0]
