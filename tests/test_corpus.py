@@ -311,6 +311,23 @@ def test_build_corpus_format_splits_and_resume(tmp_path: Path) -> None:
     assert corpus.main(["stats", str(root)]) == 0
 
 
+@needs_engines
+def test_build_only_the_evaluation_split_first(tmp_path: Path) -> None:
+    """--splits zeroshot --per-speaker N writes part of the same plan; a full build completes it."""
+    root = tmp_path / "synth"
+    part = build_corpus(root, 8, valid_fraction=0.4, seed=2, voices=TEST_VOICES,
+                        sentences=SENTENCES, splits=["zeroshot"], per_speaker=1)  # fmt: skip
+    assert part and {u.split for u in part} == {"zeroshot"}
+    assert len({u.speaker for u in part}) == len(part)  # one per speaker
+    full = build_corpus(root, 8, valid_fraction=0.4, seed=2, voices=TEST_VOICES,
+                        sentences=SENTENCES)  # fmt: skip
+    assert set(part) <= set(full) and len(full) > len(part)
+    with pytest.raises(CorpusError, match="unknown split"):
+        build_corpus(root, 8, voices=TEST_VOICES, sentences=SENTENCES, splits=["dev"])
+    with pytest.raises(CorpusError, match="per_speaker"):
+        build_corpus(root, 8, voices=TEST_VOICES, sentences=SENTENCES, per_speaker=0)
+
+
 # --------------------------------------------------------------------------- readers
 
 

@@ -195,6 +195,8 @@ def test_g2p_en_import_that_would_download_fails_clearly(tmp_path: Path) -> None
         ("1/2 of 25\u00b0C", "one half of twenty five degrees celsius."),
         ("\u2460\u2461 and \uff11\uff12\uff13", "one two and one hundred twenty three."),
         ("10km at 5 mph", "ten kilometers at five miles per hour."),
+        # camel case: split only when the whole is not a word and every part is one
+        ("MobileSpeech, McDonald, XMLHttp", "mobile speech, mcdonald, xmlhttp."),
     ],
 )
 def test_normalize(text: str, expected: str) -> None:

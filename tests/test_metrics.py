@@ -60,6 +60,7 @@ def test_normalize_text() -> None:
     )
     assert normalize_text("3.5") == "three five"
     assert normalize_text("...") == ""
+    assert normalize_text("Hello from MobileSpeech.") == "hello from mobile speech"
 
 
 def test_word_edit_distance_matches_known_cases() -> None:

@@ -232,6 +232,7 @@ EDGE_CASES = [
     "a",
     "I",
     "O'Neil's dog's toys aren't John's.",
+    "MobileSpeech on an iPhone: YouTube, McDonald's, JavaScript, XMLHttpRequest, eBay, PhD.",
 ]
 
 ERROR_CASES = ["", "   ", "\n\t \u00a0\u3000", "\U0001f600\U0001f680", "!!! ... ???",

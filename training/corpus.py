@@ -56,7 +56,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -716,6 +716,8 @@ def build_corpus(
     sentences: Sequence[str] | None = None,
     engines: str | Sequence[str] | None = None,
     flush_every: int = FLUSH_EVERY,
+    splits: Sequence[str] | None = None,
+    per_speaker: int | None = None,
 ) -> list[Utterance]:
     """Synthesize a multi-speaker corpus into ``out_dir``; returns the utterances written.
 
@@ -735,6 +737,10 @@ def build_corpus(
     if sample_rate < 8000:
         raise CorpusError(f"sample_rate must be >= 8000, got {sample_rate}")
     only = _engine_filter(engines)
+    if splits is not None and not set(splits) <= set(SPLITS):
+        raise CorpusError(f"unknown split in {list(splits)}: use {', '.join(SPLITS)}")
+    if per_speaker is not None and per_speaker < 1:
+        raise CorpusError(f"per_speaker must be >= 1, got {per_speaker}")
     root.mkdir(parents=True, exist_ok=True)
     voices = _resolve_voices(root, voices)
     if sentences is None:
@@ -745,7 +751,16 @@ def build_corpus(
         _write_speakers(root, voices)
     by_id = {v.speaker_id: v for v in voices}
     usable = {k for k, v in by_id.items() if only is None or v.engine in only}
-    todo = [u for u in plan if u.speaker in usable and not u.wav_path.is_file()]
+    wanted = [u for u in plan if u.speaker in usable and (splits is None or u.split in splits)]
+    if per_speaker is not None:
+        taken: Counter[str] = Counter()
+        kept = []
+        for u in wanted:
+            if taken[u.speaker] < per_speaker:
+                taken[u.speaker] += 1
+                kept.append(u)
+        wanted = kept
+    todo = [u for u in wanted if not u.wav_path.is_file()]
     log.info("%d utterances planned, %d already written, %d to synthesize (%s) with %d workers",
              len(plan), sum(u.wav_path.is_file() for u in plan), len(todo),
              ",".join(sorted(only)) if only else "all engines", workers)  # fmt: skip
@@ -977,6 +992,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     b.add_argument("--engines", default=None,
                    help="synthesize only these engines' share of the plan: kokoro, debian or a "
                    "comma list (espeak,mbrola,flite,festival,pico); default all")  # fmt: skip
+    b.add_argument("--splits", default=None,
+                   help="synthesize only these splits of the plan (comma list of "
+                   "train,valid,zeroshot), e.g. zeroshot for an evaluation set")  # fmt: skip
+    b.add_argument("--per-speaker", type=int, default=None,
+                   help="at most this many utterances per speaker (the first in the plan)")
     b.add_argument(
         "--flush-every",
         type=int,
@@ -994,7 +1014,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.cmd == "build":
             utts = build_corpus(args.out, args.utterances, args.sample_rate, args.valid_fraction,
                                 args.seed, args.workers, engines=args.engines,
-                                flush_every=args.flush_every)  # fmt: skip
+                                flush_every=args.flush_every,
+                                splits=args.splits.split(",") if args.splits else None,
+                                per_speaker=args.per_speaker)  # fmt: skip
             print(format_stats(utts))
         elif args.cmd == "stats":
             print(format_stats(load_any(args.root)))

@@ -151,9 +151,10 @@ def normalize_text(text: str) -> str:
     """Lowercase words only: integers spelled out, other digits and all punctuation removed.
 
     Why: the ASR writes "1901" or "Mr." where the reference may spell them out; comparing
-    normalised words keeps WER about recognisability, not about formatting.
+    normalised words keeps WER about recognisability, not about formatting. Camel-case words
+    are split first ("MobileSpeech" = "Mobile Speech"), as the frontend reads them.
     """
-    t = text.lower().replace("\u2019", "'")
+    t = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text).lower().replace("\u2019", "'")
     t = re.sub(r"(?<=\d),(?=\d{3}\b)", "", t)  # 1,000 -> 1000
     t = re.sub(r"\b\d{1,12}\b", lambda m: " " + _int_words(int(m.group())) + " ", t)
     t = re.sub(r"[^a-z' ]+", " ", t)  # punctuation, remaining digits, hyphens

@@ -427,8 +427,30 @@ _TOKENS = re.compile(
 )
 
 
+# A lower-case letter followed by a capital inside a word: "MobileSpeech", "iPhone", "YouTube".
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def _camel_parts(tok: str, is_word: Callable[[str], bool]) -> list[str] | None:
+    """A camel-case word not in the lexicon, read as its parts when every part is a word.
+
+    Why: g2p would guess "MobileSpeech" as one word (M OW0 B IH0 L EH1 S P IY0 AH0, heard as
+    "mobile espia"); people read it as "mobile speech". Words the lexicon knows ("McDonald")
+    and splits with a non-word part ("XMLHttp") keep the old rule.
+    """
+    parts = _CAMEL.split(tok)
+    if len(parts) < 2 or is_word(tok.lower()):
+        return None
+    low = [x.lower() for x in parts]
+    return low if all(is_word(x) for x in low) else None
+
+
 def _word_tokens(tok: str, is_word: Callable[[str], bool]) -> list[str]:
-    """One written word -> spoken words: acronyms not in the lexicon are spelled."""
+    """One written word -> spoken words: acronyms not in the lexicon are spelled, camel-case
+    compounds of lexicon words are split."""
+    camel = _camel_parts(tok, is_word)
+    if camel is not None:
+        return camel
     low = tok.lower()
     if len(tok) < 2 or not tok.isupper() and not re.fullmatch(r"[A-Z]{2,}s", tok):
         return [low]

@@ -854,7 +854,29 @@ std::string Normalizer::Expand(const std::string& text) const {
   return out;
 }
 
+// normalize.py _camel_parts: a camel-case word not in the lexicon ("MobileSpeech") is read as
+// its parts when every part is a lexicon word; otherwise the rules below apply.
+bool Normalizer::CamelParts(const std::string& tok, Tokens* parts) const {
+  Tokens out;
+  std::size_t start = 0;
+  for (std::size_t i = 1; i < tok.size(); ++i) {
+    if (IsLowerC(tok[i - 1]) && IsUpperC(tok[i])) {
+      out.push_back(Lower(tok.substr(start, i - start)));
+      start = i;
+    }
+  }
+  if (out.empty() || is_word_(Lower(tok))) return false;
+  out.push_back(Lower(tok.substr(start)));
+  for (const std::string& w : out) {
+    if (!is_word_(w)) return false;
+  }
+  *parts = std::move(out);
+  return true;
+}
+
 Tokens Normalizer::WordTokens(const std::string& tok) const {
+  Tokens camel;
+  if (CamelParts(tok, &camel)) return camel;
   const std::string low = Lower(tok);
   bool has_upper = false, has_lower = false;
   for (char c : tok) {

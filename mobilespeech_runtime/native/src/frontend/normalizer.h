@@ -30,6 +30,7 @@ class Normalizer {
 
  private:
   std::string SpeakAddress(const std::string& s) const;
+  bool CamelParts(const std::string& tok, Tokens* parts) const;
   Tokens WordTokens(const std::string& tok) const;
   Tokens TokenizeParagraph(const std::string& paragraph) const;
 
