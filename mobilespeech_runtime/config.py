@@ -170,6 +170,10 @@ class ScheduleConfig:
     seed: int = 0
     # text guidance weight (0 = off; > 0 doubles the SMD's work per step): baked into smd.pte
     guidance: float = 0.0
+    # mel codec only, run by the runtime (not baked): pull each sentence's long-term log-mel
+    # spectrum toward the prompt's as the decoder renders it (mel_match.py); 0 = off, 1 = full.
+    mel_match: float = 0.0
+    mel_match_loud: float = 0.7  # share of the loudest mel frames that define the spectrum
 
     def validate(self, n_codebooks: int) -> None:
         if len(self.steps) != n_codebooks:
@@ -180,6 +184,10 @@ class ScheduleConfig:
             raise ConfigError(f"temperature must be finite and >= 0, got {self.temperature}")
         if not 0.0 <= self.guidance <= 10.0:
             raise ConfigError(f"guidance must be in [0, 10], got {self.guidance}")
+        if not 0.0 <= self.mel_match <= 2.0:
+            raise ConfigError(f"mel_match must be in [0, 2], got {self.mel_match}")
+        if not 0.0 < self.mel_match_loud <= 1.0:
+            raise ConfigError(f"mel_match_loud must be in (0, 1], got {self.mel_match_loud}")
 
 
 @dataclass
@@ -236,6 +244,8 @@ class MobileSpeechConfig:
             raise ConfigError("d_model must be divisible by n_heads")
         if self.codec.kind not in ("mel", "encodec"):
             raise ConfigError(f"unknown codec kind {self.codec.kind!r}")
+        if self.schedule.mel_match and self.codec.kind != "mel":
+            raise ConfigError("schedule.mel_match needs the mel codec (codec.kind 'mel')")
         if self.codec.vocoder.kind not in ("hifigan", "student"):
             raise ConfigError(f"unknown vocoder kind {self.codec.vocoder.kind!r}")
         if self.codec.decoder not in ("vocos", "encodec"):

@@ -9,6 +9,7 @@ import torch
 from .config import MobileSpeechConfig
 from .frontend import DEFAULT_SYMBOLS, SymbolTable
 from .model import MobileSpeech
+from .model.mobilespeech import decode_mel_chunk
 
 
 class EagerBackend:
@@ -65,3 +66,11 @@ class EagerBackend:
     @torch.no_grad()
     def decode_chunk(self, tokens: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
         return self.model.decode_chunk(tokens, keep)
+
+    @torch.no_grad()
+    def decode_mel(self, tokens: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+        return decode_mel_chunk(self.model.codec, tokens, keep)
+
+    @torch.no_grad()
+    def vocode(self, mel: torch.Tensor) -> torch.Tensor:
+        return self.model.codec.vocoder(mel).squeeze(1)

@@ -140,3 +140,11 @@ class ExecuTorchBackend:
         if self._vocoder:
             out = self._run("vocode", [out])[0]
         return out
+
+    def decode_mel(self, tokens: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+        """Mel codec: one decoder window to its log-mel [1, n_mels, W * token_stride]."""
+        return self._run("decode", [tokens, keep])[0]
+
+    def vocode(self, mel: torch.Tensor) -> torch.Tensor:
+        """Mel codec: log-mel [1, n_mels, W * token_stride] -> waveform [1, W * hop]."""
+        return self._run("vocode", [mel])[0]

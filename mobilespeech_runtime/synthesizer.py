@@ -44,6 +44,7 @@ from .checks import (
 from .config import MobileSpeechConfig
 from .errors import BundleError, ConfigError, InvalidAudioError
 from .frontend import Frontend, SymbolTable
+from .mel_match import loud_mean, mel_offset
 from .schedule import decode_windows, plan, regulate_durations, window_tokens
 
 
@@ -81,6 +82,14 @@ class Backend(Protocol):
 
     def decode_chunk(self, tokens: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
         """[1, N, W], [1, W] -> [1, W * hop]."""
+        ...
+
+    def decode_mel(self, tokens: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+        """Mel codec: [1, N, W], [1, W] -> log-mel [1, n_mels, W * token_stride]."""
+        ...
+
+    def vocode(self, mel: torch.Tensor) -> torch.Tensor:
+        """Mel codec: [1, n_mels, W * token_stride] -> [1, W * hop]."""
         ...
 
 
@@ -129,6 +138,7 @@ class Synthesizer:
         self.default_prompt = default_prompt
         self.frontend = Frontend(self.config.frontend, backend.symbols)
         self._prompt_cache: tuple[int, Prompt, torch.Tensor, torch.Tensor] | None = None
+        self._prompt_spectrum_cache: tuple[int, np.ndarray] | None = None
         self.last_timings = Timings()
 
     # ---- construction -----------------------------------------------------------------------
@@ -233,15 +243,21 @@ class Synthesizer:
         timings.frontend = time.perf_counter() - t0
         t0 = time.perf_counter()
         prompt_tokens, memory = self._prompt(prompt, prompt_sample_rate)
+        spectrum = self._prompt_spectrum() if self.mel_match else None
         timings.prompt = time.perf_counter() - t0
         for i, ids in enumerate(sentences):
             tokens = self._generate(
                 ids, prompt_tokens, memory, (seed + i) % 2**64, steps, length_scale, timings
             )
-            for chunk in self._decode(tokens, timings):
+            for chunk in self._decode(tokens, timings, spectrum):
                 if timings.first_audio is None:
                     timings.first_audio = time.perf_counter() - t_start
                 yield chunk
+
+    @property
+    def mel_match(self) -> bool:
+        """Whether synthesis pulls each sentence's spectrum toward the prompt's (mel_match.py)."""
+        return self.config.codec.kind == "mel" and self.config.schedule.mel_match > 0
 
     def encode_text(self, text: str) -> list[list[int]]:
         """Text -> phoneme id chunks as the model reads them (the frontend's errors pass up)."""
@@ -261,6 +277,7 @@ class Synthesizer:
             "schedule": list(c.schedule.steps),
             "temperature": c.schedule.temperature,
             "guidance": c.schedule.guidance,  # inside smd.pte: fixed per bundle
+            "mel_match": c.schedule.mel_match if self.mel_match else 0.0,
             "max_frames": c.model.max_frames,
             "max_chars": c.frontend.max_chars,
             "prompt_seconds": [c.audio.min_prompt_seconds, c.audio.max_prompt_seconds],
@@ -350,7 +367,34 @@ class Synthesizer:
         timings.frames += t
         return tokens[0].numpy()
 
-    def _decode(self, tokens: np.ndarray, timings: Timings) -> Iterator[np.ndarray]:
+    def _prompt_spectrum(self) -> np.ndarray:
+        """The cached prompt's loud-frame log-mel mean, as decoder.pte renders its tokens."""
+        assert self._prompt_cache is not None, "_prompt() first"
+        key, _, tokens, _ = self._prompt_cache
+        if self._prompt_spectrum_cache is None or self._prompt_spectrum_cache[0] != key:
+            mels = [m for m, _, _ in self._decode_mels(tokens[0].numpy())]
+            spectrum = loud_mean(np.concatenate(mels, axis=1), self.config.schedule.mel_match_loud)
+            self._prompt_spectrum_cache = (key, spectrum)
+        return self._prompt_spectrum_cache[1]
+
+    def _decode_mels(self, tokens: np.ndarray) -> Iterator[tuple[np.ndarray, Any, np.ndarray]]:
+        """Mel codec: per decoder window, (the log-mel of its own frames [n_mels, F], the
+        window's whole log-mel tensor, its keep mask)."""
+        c = self.config.codec
+        chunk, ctx, s = c.decode_chunk_frames, c.decode_context_frames, c.token_stride
+        for win in decode_windows(tokens.shape[1], chunk):
+            window, keep = window_tokens(tokens, win, chunk, ctx)
+            mel = self.backend.decode_mel(torch.from_numpy(window), torch.from_numpy(keep))
+            yield mel[0, :, ctx * s : (ctx + win.frames) * s].numpy(), mel, keep
+
+    def _decode(
+        self, tokens: np.ndarray, timings: Timings, spectrum: np.ndarray | None = None
+    ) -> Iterator[np.ndarray]:
+        """Tokens [N, T] -> audio chunks, one per decoder window. With a prompt ``spectrum``
+        (mel_match), the sentence's whole mel is decoded first, then shifted and vocoded."""
+        if spectrum is not None:
+            yield from self._decode_matched(tokens, timings, spectrum)
+            return
         c = self.config.codec
         chunk, ctx, hop = c.decode_chunk_frames, c.decode_context_frames, self.hop_length
         for win in decode_windows(tokens.shape[1], chunk):
@@ -360,6 +404,25 @@ class Synthesizer:
             out = wav[0, ctx * hop : (ctx + win.frames) * hop].numpy().astype(np.float32)
             timings.decoder += time.perf_counter() - t0
             yield np.clip(out, -1.0, 1.0)
+
+    def _decode_matched(
+        self, tokens: np.ndarray, timings: Timings, spectrum: np.ndarray
+    ) -> Iterator[np.ndarray]:
+        c, sched = self.config.codec, self.config.schedule
+        ctx, hop, s = c.decode_context_frames, self.hop_length, c.token_stride
+        t0 = time.perf_counter()
+        windows = list(self._decode_mels(tokens))
+        own = np.concatenate([m for m, _, _ in windows], axis=1)
+        offset = mel_offset(spectrum, loud_mean(own, sched.mel_match_loud), sched.mel_match)
+        timings.decoder += time.perf_counter() - t0
+        for own_mel, mel, keep in windows:
+            t0 = time.perf_counter()
+            inside = np.repeat(keep, s, axis=-1).astype(np.float32)  # [1, W * stride]
+            shifted = mel + torch.from_numpy(offset[None, :, None] * inside[:, None, :])
+            wav = self.backend.vocode(shifted)
+            out = wav[0, ctx * hop : ctx * hop + own_mel.shape[1] // s * hop].numpy()
+            timings.decoder += time.perf_counter() - t0
+            yield np.clip(out.astype(np.float32), -1.0, 1.0)
 
     # ---- resynthesis: the codec alone ---------------------------------------------------------
     def resynthesize(

@@ -116,6 +116,56 @@ def test_mel_codec_bundle_matches_python_runtime(nb, tiny_mel_bundle: Path) -> N
     np.testing.assert_allclose(out, ref.samples, atol=1e-5, rtol=0)
 
 
+def _with_schedule(bundle: Path, dest: Path, **fields: float) -> Path:
+    """A copy of ``bundle`` whose manifest sets runtime-only schedule fields (mel_match)."""
+    shutil.copytree(bundle, dest)
+    m = json.loads((dest / "manifest.json").read_text())
+    m["config"]["schedule"].update(fields)
+    (dest / "manifest.json").write_text(json.dumps(m))
+    return dest
+
+
+def test_mel_match_matches_python_runtime(nb, tiny_mel_bundle: Path, tmp_path: Path) -> None:  # noqa: ANN001
+    """Prompt spectrum matching (schedule.mel_match): the C runtime decodes the prompt's and
+    the sentence's mels, shifts and vocodes them exactly as synthesizer.py does."""
+    matched = _with_schedule(tiny_mel_bundle, tmp_path / "mm", mel_match=1.0, mel_match_loud=0.5)
+    py = _python_synth(matched, CHUNKS)
+    assert py.mel_match and py.info()["mel_match"] == 1.0
+    ref = py.synthesize("unused", None, seed=3)
+    plain = _python_synth(tiny_mel_bundle, CHUNKS).synthesize("unused", None, seed=3)
+    assert ref.samples.shape == plain.samples.shape
+    assert np.abs(ref.samples - plain.samples).max() > 1e-3  # the offset is applied
+    assert np.array_equal(np.concatenate(list(py.stream("unused", None, seed=3))), ref.samples)
+    with nb.NativeSynthesizer(matched, num_threads=2) as s:
+        out = s.synthesize_phonemes(CHUNKS, None, seed=3)
+        again = s.synthesize_phonemes(CHUNKS, None, seed=3)  # cached prompt spectrum
+    np.testing.assert_allclose(out, ref.samples, atol=1e-5, rtol=0)
+    np.testing.assert_array_equal(out, again)
+
+
+@pytest.mark.parametrize("field, value", [("mel_match", 2.5), ("mel_match", -1.0),
+                                          ("mel_match_loud", 0.0), ("mel_match", "1")])
+def test_bad_mel_match_fields_are_refused(nb, tiny_mel_bundle: Path, tmp_path: Path,  # noqa: ANN001
+                                          field: str, value: object) -> None:
+    bad = _with_schedule(tiny_mel_bundle, tmp_path / "bad", **{field: value})
+    with pytest.raises(BundleError, match=field):
+        nb.NativeSynthesizer(bad)
+    from mobilespeech_runtime.bundle import Bundle
+
+    with pytest.raises((BundleError, ConfigError), match=field):
+        Bundle.open(bad)
+
+
+def test_mel_match_needs_the_mel_codec(nb, tiny_bundle: Path, tmp_path: Path) -> None:  # noqa: ANN001
+    bad = _with_schedule(tiny_bundle, tmp_path / "bad", mel_match=1.0)
+    with pytest.raises(BundleError, match="mel codec"):
+        nb.NativeSynthesizer(bad)
+    from mobilespeech_runtime.bundle import Bundle
+
+    with pytest.raises((BundleError, ConfigError), match="mel codec"):
+        Bundle.open(bad)
+
+
 @pytest.mark.parametrize("case", ["default_prompt", "array_prompt", "stereo_options",
                                   "nine_channels"])
 def test_matches_python_runtime(nb, tiny_bundle: Path, case: str) -> None:  # noqa: ANN001

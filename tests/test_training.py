@@ -165,6 +165,9 @@ def test_set_schedule_writes_a_copy_with_the_new_schedule(tmp_path: Path) -> Non
     with pytest.raises(ConfigError, match="guidance"):
         set_schedule(tmp_path / "m.pt", tmp_path / "bad.pt", None, None, -1.0)
     assert not (tmp_path / "bad.pt").exists()
+    with pytest.raises(ConfigError, match="mel codec"):  # tiny_config's codec is EnCodec
+        set_schedule(tmp_path / "m.pt", tmp_path / "bad.pt", None, None, None, 1.0)
+    assert not (tmp_path / "bad.pt").exists()
 
 
 @pytest.mark.slow

@@ -388,8 +388,10 @@ def set_schedule(
     steps: tuple[int, ...] | None,
     temperature: float | None,
     guidance: float | None,
+    mel_match: float | None = None,
 ) -> None:
-    """Write a copy of a model with another decoding schedule (what export bakes in)."""
+    """Write a copy of a model with another decoding schedule (what export bakes in; mel_match
+    is read by the runtime from the bundle manifest)."""
     model, extra = MobileSpeech.load(model_path)
     sc = model.cfg.schedule
     if steps is not None:
@@ -398,6 +400,8 @@ def set_schedule(
         sc.temperature = temperature
     if guidance is not None:
         sc.guidance = guidance
+    if mel_match is not None:
+        sc.mel_match = mel_match
     model.cfg.validate()
     model.save(to, extra=extra)
     print(f"wrote {to} with schedule {sc}")
@@ -438,9 +442,12 @@ def main(argv: list[str] | None = None) -> None:
     c.add_argument("--steps", type=steps_arg, help="steps per codec layer, e.g. 8,2,1,1,1,1")
     c.add_argument("--temperature", type=float)
     c.add_argument("--guidance", type=float, help="text guidance weight (0 = off)")
+    c.add_argument("--mel-match", type=float,
+                   help="pull each sentence's mel spectrum toward the prompt's (0 = off, 1 = full)")
     args = ap.parse_args(argv)
     if args.cmd == "schedule":
-        set_schedule(args.model, args.to, args.steps, args.temperature, args.guidance)
+        set_schedule(args.model, args.to, args.steps, args.temperature, args.guidance,
+                     args.mel_match)
     elif args.cmd == "snapshot":
         snapshot(args.out, args.to)
     elif args.cmd == "swap-codec":

@@ -135,6 +135,15 @@ BundleConfig ReadConfig(const Value& cfg, const std::string& where) {
     if (!seed->is_integer()) Bad(where + ": malformed manifest (schedule.seed)");
     c.seed = seed->as_int();
   }
+  // schedule.mel_match / mel_match_loud (config.py ScheduleConfig); absent in older bundles: off.
+  if (sched.find("mel_match")) c.mel_match = Num(sched, "mel_match", w + ".schedule", 0.0, 2.0);
+  if (sched.find("mel_match_loud")) {
+    c.mel_match_loud = Num(sched, "mel_match_loud", w + ".schedule", 0.0, 1.0);
+    if (!(c.mel_match_loud > 0.0)) Bad(where + ": malformed manifest (schedule.mel_match_loud must be in (0, 1])");
+  }
+  if (c.mel_match > 0.0 && !c.mel_codec) {
+    Bad(where + ": malformed manifest (schedule.mel_match needs the mel codec)");
+  }
   if (const Value* fe = cfg.find("frontend")) {
     if (!fe->is_object()) Bad(where + ": malformed manifest (config.frontend)");
     if (fe->find("max_chars")) c.frontend_max_chars = Int(*fe, "max_chars", w + ".frontend", 1, 1 << 24);

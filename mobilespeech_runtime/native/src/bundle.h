@@ -37,6 +37,8 @@ struct BundleConfig {
   std::vector<int> steps;
   double temperature = 1.0;
   int64_t seed = 0;
+  double mel_match = 0.0;       // mel codec: pull each sentence's spectrum toward the prompt's
+  double mel_match_loud = 0.7;  // share of the loudest mel frames that define a spectrum
   // frontend
   int64_t frontend_max_chars = 2000;
   int64_t frontend_max_phonemes = 120;

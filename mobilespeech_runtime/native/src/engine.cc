@@ -264,6 +264,9 @@ struct Synthesizer::Job {
   std::vector<float> text;
   std::vector<int64_t> frames, index, win_tokens;
   std::vector<float> noise, keep, mel, wav;
+  // mel_match: the sentence's window mels (decoded up front), their keep masks, the offset
+  std::vector<std::vector<float>> mels, keeps;
+  std::vector<float> offset;
 };
 
 Synthesizer::Synthesizer(const SynthOptions& opts) : opts_(opts) {
@@ -645,6 +648,45 @@ void Synthesizer::PreparePrompt(const PromptInput& in) {
   prompt_tokens_ = std::move(tokens);
   prompt_frames_ = frames;
   prompt_memory_ = std::move(memory);
+  prompt_spectrum_.clear();
+  if (c.mel_codec && c.mel_match > 0.0) {  // synthesizer.py _prompt_spectrum
+    std::vector<std::vector<float>> mels, keeps;
+    std::vector<float> own;
+    DecodeMels(prompt_tokens_, prompt_frames_, &mels, &keeps, &own);
+    prompt_spectrum_ = LoudMean(own, c.n_mels, static_cast<int64_t>(own.size()) / c.n_mels,
+                                c.mel_match_loud);
+  }
+}
+
+// synthesizer.py _decode_mels: every decoder window's log-mel [n_mels, W * stride] and keep mask,
+// and the frames each window owns concatenated ([n_mels, T * stride], row-major).
+void Synthesizer::DecodeMels(const std::vector<int64_t>& tokens, int64_t t,
+                             std::vector<std::vector<float>>* mels,
+                             std::vector<std::vector<float>>* keeps, std::vector<float>* own) {
+  const BundleConfig& c = bundle_.config;
+  const int64_t chunk = c.decode_chunk_frames, ctx = c.decode_context_frames, n = c.n_codebooks,
+                s = c.token_stride, w = chunk + 2 * ctx, nm = c.n_mels, wm = w * s;
+  const std::vector<Window> windows = DecodeWindows(t, chunk);
+  mels->assign(windows.size(), {});
+  keeps->assign(windows.size(), {});
+  std::vector<int64_t> win_tokens;
+  for (size_t i = 0; i < windows.size(); ++i) {
+    CheckCancel();
+    WindowTokens(tokens, n, t, windows[i], chunk, ctx, &win_tokens, &(*keeps)[i]);
+    auto tok_t = Blob(win_tokens.data(), {1, static_cast<int32_t>(n), static_cast<int32_t>(w)},
+                      ScalarType::Long);
+    auto keep_t = Blob((*keeps)[i].data(), {1, static_cast<int32_t>(w)}, ScalarType::Float);
+    CopyOut(decoder_->Run("decode", {EValue(*tok_t), EValue(*keep_t)}), 0, ScalarType::Float,
+            static_cast<size_t>(nm * wm), "decode", &(*mels)[i]);
+  }
+  const int64_t total = t * s;
+  own->assign(static_cast<size_t>(nm * total), 0.0f);
+  for (size_t i = 0; i < windows.size(); ++i) {
+    const int64_t a = ctx * s, f = windows[i].frames * s, at = windows[i].start * s;
+    for (int64_t b = 0; b < nm; ++b) {
+      std::copy_n((*mels)[i].begin() + b * wm + a, f, own->begin() + b * total + at);
+    }
+  }
 }
 
 void Synthesizer::Generate() {
@@ -706,6 +748,15 @@ void Synthesizer::Generate() {
   j.generated = true;
   timings_.smd_s += Seconds(t0, Clock::now());
   timings_.frames += t;
+  j.mels.clear();
+  if (c.mel_codec && c.mel_match > 0.0) {  // synthesizer.py _decode_matched
+    const auto t1 = Clock::now();
+    std::vector<float> own;
+    DecodeMels(j.tokens, t, &j.mels, &j.keeps, &own);
+    j.offset = MelOffset(prompt_spectrum_, LoudMean(own, c.n_mels, t * c.token_stride,
+                                                    c.mel_match_loud), c.mel_match);
+    timings_.decoder_s += Seconds(t1, Clock::now());
+  }
 }
 
 bool Synthesizer::Next(ms_audio_chunk* out) {
@@ -735,8 +786,19 @@ bool Synthesizer::Next(ms_audio_chunk* out) {
   auto keep_t = Blob(j.keep.data(), {1, static_cast<int32_t>(w)}, ScalarType::Float);
   if (c.mel_codec) {
     const int64_t mel_frames = w * c.token_stride;
-    CopyOut(decoder_->Run("decode", {EValue(*tok_t), EValue(*keep_t)}), 0, ScalarType::Float,
-            static_cast<size_t>(c.n_mels * mel_frames), "decode", &j.mel);
+    if (!j.mels.empty()) {  // mel_match: decoded in Generate(); shift the frames inside
+      j.mel = j.mels[j.window];
+      const std::vector<float>& keep = j.keeps[j.window];
+      for (int64_t b = 0; b < c.n_mels; ++b) {
+        for (int64_t f = 0; f < mel_frames; ++f) {
+          j.mel[static_cast<size_t>(b * mel_frames + f)] +=
+              j.offset[static_cast<size_t>(b)] * keep[static_cast<size_t>(f / c.token_stride)];
+        }
+      }
+    } else {
+      CopyOut(decoder_->Run("decode", {EValue(*tok_t), EValue(*keep_t)}), 0, ScalarType::Float,
+              static_cast<size_t>(c.n_mels * mel_frames), "decode", &j.mel);
+    }
     auto mel_t = Blob(j.mel.data(),
                       {1, static_cast<int32_t>(c.n_mels), static_cast<int32_t>(mel_frames)},
                       ScalarType::Float);

@@ -81,6 +81,9 @@ class Synthesizer {
              std::chrono::steady_clock::time_point t_start);
   void PreparePrompt(const PromptInput& prompt);
   void Generate();
+  void DecodeMels(const std::vector<int64_t>& tokens, int64_t t,
+                  std::vector<std::vector<float>>* mels, std::vector<std::vector<float>>* keeps,
+                  std::vector<float>* own);
   void CheckCancel() const;
   void LoadPrograms();
   void CheckConstants(Program& p, const std::string& file);
@@ -103,6 +106,7 @@ class Synthesizer {
   std::vector<int64_t> prompt_tokens_;
   int64_t prompt_frames_ = 0;
   std::vector<float> prompt_memory_;
+  std::vector<double> prompt_spectrum_;  // mel_match: the prompt's loud-frame log-mel mean
   std::vector<float> default_prompt_;  // conditioned default voice (lazy)
   bool default_prompt_loaded_ = false;
   bool default_prompt_trimmed_ = false;

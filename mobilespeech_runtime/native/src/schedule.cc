@@ -64,4 +64,38 @@ void WindowTokens(const std::vector<int64_t>& tokens, int64_t n, int64_t t, cons
   for (int64_t i = a; i < b; ++i) (*keep)[i - lo] = 1.0f;
 }
 
+std::vector<double> LoudMean(const std::vector<float>& mel, int64_t n_mels, int64_t frames,
+                             double loud_fraction) {
+  std::vector<double> out(static_cast<size_t>(std::max<int64_t>(n_mels, 0)), 0.0);
+  if (n_mels < 1 || frames < 1 || mel.size() < static_cast<size_t>(n_mels * frames)) return out;
+  std::vector<double> energy(static_cast<size_t>(frames), 0.0);
+  for (int64_t b = 0; b < n_mels; ++b) {
+    for (int64_t f = 0; f < frames; ++f) energy[f] += mel[static_cast<size_t>(b * frames + f)];
+  }
+  for (double& e : energy) e /= static_cast<double>(n_mels);
+  std::vector<int64_t> order(static_cast<size_t>(frames));
+  for (int64_t f = 0; f < frames; ++f) order[f] = f;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t b) { return energy[a] < energy[b]; });
+  const int64_t k = std::max<int64_t>(
+      1, std::min<int64_t>(frames, static_cast<int64_t>(loud_fraction * static_cast<double>(frames))));
+  std::vector<int64_t> loud(order.end() - k, order.end());
+  std::sort(loud.begin(), loud.end());
+  for (int64_t b = 0; b < n_mels; ++b) {
+    double sum = 0.0;
+    for (int64_t f : loud) sum += mel[static_cast<size_t>(b * frames + f)];
+    out[b] = sum / static_cast<double>(k);
+  }
+  return out;
+}
+
+std::vector<float> MelOffset(const std::vector<double>& prompt, const std::vector<double>& sentence,
+                             double strength) {
+  std::vector<float> out(std::min(prompt.size(), sentence.size()));
+  for (size_t i = 0; i < out.size(); ++i) {
+    out[i] = static_cast<float>(strength * (prompt[i] - sentence[i]));
+  }
+  return out;
+}
+
 }  // namespace mobilespeech

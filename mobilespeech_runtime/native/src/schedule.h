@@ -34,4 +34,14 @@ void WindowTokens(const std::vector<int64_t>& tokens, int64_t n, int64_t t, cons
                   int64_t chunk, int64_t context, std::vector<int64_t>* window,
                   std::vector<float>* keep);
 
+// mel_match.py loud_mean: mel [n_mels, frames] row-major -> per-bin mean (float64) over the
+// int(loud_fraction * frames) (at least 1) loudest frames; loudness = a frame's mean log-mel,
+// ties in frame order (stable sort).
+std::vector<double> LoudMean(const std::vector<float>& mel, int64_t n_mels, int64_t frames,
+                             double loud_fraction);
+
+// mel_match.py mel_offset: float32(strength * (prompt - sentence)).
+std::vector<float> MelOffset(const std::vector<double>& prompt, const std::vector<double>& sentence,
+                             double strength);
+
 }  // namespace mobilespeech

@@ -128,11 +128,28 @@ static void TestWav() {
   CHECK(!ParseWav(junk, 3, &w, &err));
 }
 
+// The vectors of tests/test_mel_match.py (mel_match.py's loud_mean / mel_offset).
+static void TestMelMatch() {
+  const std::vector<float> mel = {0, 10, 2, 8, 0, 2, 4, 6};  // [2, 4]: loudness 0, 6, 3, 7
+  std::vector<double> m = LoudMean(mel, 2, 4, 0.5);
+  CHECK(m.size() == 2 && m[0] == 9.0 && m[1] == 4.0);
+  m = LoudMean(mel, 2, 4, 0.01);  // at least one frame
+  CHECK(m[0] == 8.0 && m[1] == 6.0);
+  std::vector<float> ties(15, 1.0f);  // [3, 5], frame 2 louder, the rest tie
+  for (int b = 0; b < 3; ++b) ties[b * 5 + 2] = 2.0f;
+  m = LoudMean(ties, 3, 5, 0.4);
+  CHECK(m[0] == 1.5 && m[1] == 1.5 && m[2] == 1.5);
+  std::vector<float> off = MelOffset({1.0, -2.0}, {0.0, 0.0}, 0.5);
+  CHECK(off.size() == 2 && off[0] == 0.5f && off[1] == -1.0f);
+  CHECK(LoudMean(mel, 2, 0, 0.5).size() == 2);  // no frames: zeros, no read
+}
+
 int main() {
   TestSha();
   TestJson();
   TestRng();
   TestSchedule();
+  TestMelMatch();
   TestResample();
   TestWav();
   if (failures) {
