@@ -126,6 +126,38 @@ class SynthesisResult:
 MAX_RESYNTH_SECONDS = 600.0
 
 
+def unmask(
+    smd_step: Any,
+    text: torch.Tensor,
+    index: torch.Tensor,
+    memory: torch.Tensor,
+    cfg: MobileSpeechConfig,
+    steps: tuple[int, ...],
+    seed: int,
+) -> tuple[torch.Tensor, int]:
+    """The fixed iterative-unmasking loop: every token masked -> tokens [1, N, T], one
+    ``smd_step`` call per planned step, the noise drawn from ``seed`` (rng.py; the C++ runtime
+    draws the same). Returns the tokens and the number of calls. ``smd_step`` is a backend's
+    or the eager model's (training generates the decoder's fine-tuning tokens with it)."""
+    t = index.shape[1]
+    n, v = cfg.codec.n_codebooks, cfg.codec.codebook_size
+    tokens = torch.full((1, n, t), v, dtype=torch.long)
+    schedule = plan(t, steps, cfg.schedule.temperature)
+    for st in schedule:
+        noise = torch.from_numpy(rng.uniform(seed, st.layer, st.step, t * (v + 1)))
+        tokens = smd_step(
+            tokens,
+            torch.tensor([st.layer]),
+            text,
+            index,
+            memory,
+            noise.view(1, t, v + 1),
+            torch.tensor([st.temperature]),
+            torch.tensor([st.n_masked_after]),
+        )
+    return tokens, len(schedule)
+
+
 class Synthesizer:
     """Zero-shot TTS over a backend. Not thread-safe: use one per thread."""
 
@@ -347,24 +379,10 @@ class Synthesizer:
         timings.text += time.perf_counter() - t0
         t0 = time.perf_counter()
         index = torch.from_numpy(np.repeat(np.arange(frames_np.size), frames_np)).view(1, -1)
-        t = index.shape[1]
-        n, v = cfg.codec.n_codebooks, cfg.codec.codebook_size
-        tokens = torch.full((1, n, t), v, dtype=torch.long)
-        for st in plan(t, steps, cfg.schedule.temperature):
-            noise = torch.from_numpy(rng.uniform(seed, st.layer, st.step, t * (v + 1)))
-            tokens = self.backend.smd_step(
-                tokens,
-                torch.tensor([st.layer]),
-                text,
-                index,
-                memory,
-                noise.view(1, t, v + 1),
-                torch.tensor([st.temperature]),
-                torch.tensor([st.n_masked_after]),
-            )
-            timings.smd_calls += 1
+        tokens, calls = unmask(self.backend.smd_step, text, index, memory, cfg, steps, seed)
+        timings.smd_calls += calls
         timings.smd += time.perf_counter() - t0
-        timings.frames += t
+        timings.frames += index.shape[1]
         return tokens[0].numpy()
 
     def _prompt_spectrum(self) -> np.ndarray:

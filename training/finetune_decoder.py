@@ -36,12 +36,11 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from mobilespeech_runtime import rng as noise_rng
 from mobilespeech_runtime.audio import read_audio, resample, to_mono
 from mobilespeech_runtime.errors import MobileSpeechError
 from mobilespeech_runtime.model.mel_codec import MelCodec
 from mobilespeech_runtime.model.mobilespeech import MobileSpeech
-from mobilespeech_runtime.schedule import plan
+from mobilespeech_runtime.synthesizer import unmask
 
 from .common import load_state, save_state
 from .corpus import load_any
@@ -64,25 +63,11 @@ def generate_tokens(
     seed: int,
 ) -> torch.Tensor:
     """SMD tokens [N, T] for one utterance with given durations (the inference schedule)."""
-    cfg = model.cfg
-    n, v = cfg.codec.n_codebooks, cfg.codec.codebook_size
     text = model.text_encoder(phonemes.view(1, -1))
     memory = model.prompt_encoder(prompt)
     index = torch.repeat_interleave(torch.arange(durations.numel()), durations).view(1, -1)
-    t = index.shape[1]
-    tokens = torch.full((1, n, t), v, dtype=torch.long)
-    for st in plan(t, tuple(cfg.schedule.steps), cfg.schedule.temperature):
-        noise = torch.from_numpy(noise_rng.uniform(seed, st.layer, st.step, t * (v + 1)))
-        tokens = model.smd_step(
-            tokens,
-            torch.tensor([st.layer]),
-            text,
-            index,
-            memory,
-            noise.view(1, t, v + 1),
-            torch.tensor([st.temperature]),
-            torch.tensor([st.n_masked_after]),
-        )
+    cfg = model.cfg
+    tokens, _ = unmask(model.smd_step, text, index, memory, cfg, tuple(cfg.schedule.steps), seed)
     return tokens[0]
 
 
