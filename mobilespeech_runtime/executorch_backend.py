@@ -136,13 +136,12 @@ class ExecuTorchBackend:
 
     def decode_chunk(self, tokens: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
         """One decoder window to a waveform (the mel codec: tokens -> mel -> vocoder)."""
-        out = self._run("decode", [tokens, keep])[0]
-        if self._vocoder:
-            out = self._run("vocode", [out])[0]
-        return out
+        out = self.decode_mel(tokens, keep)
+        return self.vocode(out) if self._vocoder else out
 
     def decode_mel(self, tokens: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
-        """Mel codec: one decoder window to its log-mel [1, n_mels, W * token_stride]."""
+        """One decoder window through decoder.pte (the mel codec: its log-mel
+        [1, n_mels, W * token_stride]; EnCodec: the waveform)."""
         return self._run("decode", [tokens, keep])[0]
 
     def vocode(self, mel: torch.Tensor) -> torch.Tensor:

@@ -289,7 +289,7 @@ class Synthesizer:
     @property
     def mel_match(self) -> bool:
         """Whether synthesis pulls each sentence's spectrum toward the prompt's (mel_match.py)."""
-        return self.config.codec.kind == "mel" and self.config.schedule.mel_match > 0
+        return self.config.schedule.mel_match > 0  # config.validate: mel codec only
 
     def encode_text(self, text: str) -> list[list[int]]:
         """Text -> phoneme id chunks as the model reads them (the frontend's errors pass up)."""
@@ -309,7 +309,7 @@ class Synthesizer:
             "schedule": list(c.schedule.steps),
             "temperature": c.schedule.temperature,
             "guidance": c.schedule.guidance,  # inside smd.pte: fixed per bundle
-            "mel_match": c.schedule.mel_match if self.mel_match else 0.0,
+            "mel_match": c.schedule.mel_match,
             "max_frames": c.model.max_frames,
             "max_chars": c.frontend.max_chars,
             "prompt_seconds": [c.audio.min_prompt_seconds, c.audio.max_prompt_seconds],
