@@ -153,6 +153,46 @@ def test_train_resume_and_swap_codec(tmp_path: Path) -> None:
         swap_codec(tmp_path / MODEL, tmp_path / "bad.pt", tmp_path / "x.pt")
 
 
+def test_warm_start_from_a_model_checkpoint(tmp_path: Path) -> None:
+    """train --init starts from a trained model (the demo via export.recover): its codec must
+    be the corpus's, and prepare reads the codec from such a checkpoint."""
+    from mobilespeech_runtime.errors import MobileSpeechError
+    from training.train_tts import _warm_start, codec_source
+
+    _fake_prepared(tmp_path)
+    torch.manual_seed(0)
+    init = MobileSpeech(tiny_config())  # same seed as _fake_prepared: the corpus's codec
+    with torch.no_grad():
+        for p in init.smd.parameters():
+            p.add_(0.5)
+    init.save(tmp_path / "init.pt")
+    cfg, codec = codec_source(tmp_path / "init.pt")
+    assert cfg.model == init.cfg.model
+    assert all(torch.equal(v, init.codec.state_dict()[k]) for k, v in codec.items())
+    fresh = MobileSpeech(tiny_config())
+    fresh.codec.load_state_dict(init.codec.state_dict())
+    _warm_start(fresh, tmp_path / "init.pt")
+    assert all(torch.equal(v, init.state_dict()[k]) for k, v in fresh.state_dict().items())
+    other = MobileSpeech(tiny_config())  # another codec: its tokens would not match the corpus
+    with pytest.raises(MobileSpeechError, match="tokens differ"):
+        _warm_start(other, tmp_path / "init.pt")
+    cmd = [sys.executable, "-m", "training.train_tts", "train", "--out", str(tmp_path)]
+    _run(
+        [
+            *cmd,
+            "--threads",
+            "1",
+            "--max-frames",
+            "200",
+            "--steps",
+            "2",
+            "--init",
+            str(tmp_path / "init.pt"),
+        ]
+    )
+    assert MobileSpeech.load(tmp_path / MODEL)[1]["steps"] == 2
+
+
 def test_set_schedule_writes_a_copy_with_the_new_schedule(tmp_path: Path) -> None:
     torch.manual_seed(0)
     MobileSpeech(tiny_config()).save(tmp_path / "m.pt", extra={"steps": 9})

@@ -6,6 +6,10 @@ Subcommands (run in order; each resumes or reuses what the previous wrote):
         --out runs/tts
     python -m training.train_tts align   --out runs/tts --minutes 8
     python -m training.train_tts train   --out runs/tts --minutes 60
+    # warm start from a bundle: its recovered checkpoint is the codec and the initial model
+    python -m export.recover --bundle models/demo --out runs/demo.pt
+    python -m training.train_tts prepare --corpus data/synth --codec runs/demo.pt --out runs/ft
+    python -m training.train_tts train   --out runs/ft --init runs/demo.pt --lr 3e-4
     python -m training.train_tts snapshot --out runs/tts --to runs/tts/mid.pt   # while training
     torchrun --nproc_per_node=8 -m training.train_tts train --out runs/tts   # many GPUs (DDP)
 
@@ -35,6 +39,7 @@ from mobilespeech_runtime.errors import MobileSpeechError
 from mobilespeech_runtime.frontend import Frontend
 from mobilespeech_runtime.model import Batch, MobileSpeech
 from mobilespeech_runtime.model.codec import make_codec
+from mobilespeech_runtime.model.mobilespeech import CHECKPOINT_FORMAT
 
 from .aligner import Aligner, beta_binomial_prior, forward_sum_loss, monotonic_alignment
 from .common import load_state, save_state, setup, teardown
@@ -54,14 +59,25 @@ def phoneme_ids(frontend: Frontend, text: str) -> list[int]:
 
 
 # ---- prepare ------------------------------------------------------------------------------
+def codec_source(path: Path) -> tuple[MobileSpeechConfig, dict[str, torch.Tensor]]:
+    """Config and codec weights from a ``train_codec`` checkpoint, or from a whole model
+    (``train_tts train``, ``export.recover``): the codec a warm start keeps."""
+    state = load_state(path)
+    if state is None:
+        raise MobileSpeechError(f"codec checkpoint not found: {path}")
+    if state.get("format") == CHECKPOINT_FORMAT and "state_dict" in state:
+        codec = {
+            k[len("codec.") :]: v for k, v in state["state_dict"].items() if k.startswith("codec.")
+        }
+        return MobileSpeechConfig.from_dict(state["config"]), codec
+    return MobileSpeechConfig.from_dict(state["config"]), state["codec"]
+
+
 def prepare(corpora: list[Path], codec_ckpt: Path, out: Path, threads: int) -> None:
     torch.set_num_threads(threads)
-    state = load_state(codec_ckpt)
-    if state is None:
-        raise MobileSpeechError(f"codec checkpoint not found: {codec_ckpt}")
-    cfg = MobileSpeechConfig.from_dict(state["config"])
+    cfg, codec_state = codec_source(codec_ckpt)
     codec = make_codec(cfg.codec)
-    codec.load_state_dict(state["codec"])
+    codec.load_state_dict(codec_state)
     codec.eval()
     frontend = Frontend(cfg.frontend)
     sr, hop = cfg.codec.sample_rate, cfg.codec.hop_length
@@ -100,7 +116,7 @@ def prepare(corpora: list[Path], codec_ckpt: Path, out: Path, threads: int) -> N
         out / PREPARED,
         {
             "config": cfg.to_dict(),
-            "codec": state["codec"],
+            "codec": codec_state,
             "items": items,
             "symbols": frontend.symbols.to_list(),
         },
@@ -250,8 +266,30 @@ def validate(
     return {k: round(v / max(n, 1), 4) for k, v in sums.items()}
 
 
+def _warm_start(model: MobileSpeech, init: Path) -> None:
+    """Start from a trained model (e.g. the demo, via ``export.recover``) instead of random
+    weights. Its codec must be the one the corpus was tokenized with (prepare --codec INIT)."""
+    other, _ = MobileSpeech.load(init)
+    if other.cfg.model != model.cfg.model:
+        raise MobileSpeechError(f"{init}: its model config differs from the prepared corpus's")
+    theirs, mine = other.state_dict(), model.state_dict()
+    if any(not torch.equal(theirs[k], v) for k, v in mine.items() if k.startswith("codec.")):
+        raise MobileSpeechError(
+            f"{init}: its codec is not the one the corpus was tokenized with (tokens differ); "
+            f"run prepare with --codec {init}"
+        )
+    model.load_state_dict(theirs)
+
+
 def train(
-    out: Path, minutes: float, steps: int, max_frames: int, lr: float, threads: int, seed: int = 0
+    out: Path,
+    minutes: float,
+    steps: int,
+    max_frames: int,
+    lr: float,
+    threads: int,
+    seed: int = 0,
+    init: Path | None = None,
 ) -> None:
     rt = setup(threads)
     data = load_state(out / PREPARED)
@@ -272,6 +310,10 @@ def train(
         step, history = state["step"], state.get("history", [])
         if rt.main:
             print(f"resumed at step {step}")
+    elif init is not None:
+        _warm_start(model, init)
+        if rt.main:
+            print(f"warm start from {init}")
     warmup = max(1, min(1000, steps // 10))
 
     def lr_at(s: int) -> float:
@@ -429,6 +471,9 @@ def main(argv: list[str] | None = None) -> None:
     t.add_argument("--max-frames", type=int, default=3000, help="padded frames per batch")
     t.add_argument("--lr", type=float, default=1e-3)
     t.add_argument("--threads", type=int, default=2)
+    t.add_argument(
+        "--init", type=Path, help="start from this model checkpoint (ignored when resuming)"
+    )
     w = sub.add_parser("swap-codec", help="use a decoder fine-tuned with frozen tokens")
     w.add_argument("--model", type=Path, required=True)
     w.add_argument("--codec", type=Path, required=True)
@@ -442,12 +487,16 @@ def main(argv: list[str] | None = None) -> None:
     c.add_argument("--steps", type=steps_arg, help="steps per codec layer, e.g. 8,2,1,1,1,1")
     c.add_argument("--temperature", type=float)
     c.add_argument("--guidance", type=float, help="text guidance weight (0 = off)")
-    c.add_argument("--mel-match", type=float,
-                   help="pull each sentence's mel spectrum toward the prompt's (0 = off, 1 = full)")
+    c.add_argument(
+        "--mel-match",
+        type=float,
+        help="pull each sentence's mel spectrum toward the prompt's (0 = off, 1 = full)",
+    )
     args = ap.parse_args(argv)
     if args.cmd == "schedule":
-        set_schedule(args.model, args.to, args.steps, args.temperature, args.guidance,
-                     args.mel_match)
+        set_schedule(
+            args.model, args.to, args.steps, args.temperature, args.guidance, args.mel_match
+        )
     elif args.cmd == "snapshot":
         snapshot(args.out, args.to)
     elif args.cmd == "swap-codec":
@@ -457,7 +506,15 @@ def main(argv: list[str] | None = None) -> None:
     elif args.cmd == "align":
         align(args.out, args.minutes, args.batch, args.threads)
     else:
-        train(args.out, args.minutes, args.steps, args.max_frames, args.lr, args.threads)
+        train(
+            args.out,
+            args.minutes,
+            args.steps,
+            args.max_frames,
+            args.lr,
+            args.threads,
+            init=args.init,
+        )
 
 
 if __name__ == "__main__":
