@@ -148,18 +148,16 @@ def program_constants(pte: bytes) -> list[Constant]:
                         arr = np.frombuffer(blob(keys[idx]), dtype=np.float32).reshape(tv["dims"])
                         out.append(Constant(where, arr, False))
                     elif dt == "xnn_datatype_qbint4":
-                        qp = (
-                            u["quant_params"]["quant_params"]
-                            if "quant_params" in u.get("quant_params", {})
-                            else u["quant_params"]
-                        )
+                        qp = u["quant_params"]  # PerChannelGroupQuant (the union's value)
                         sk = keys[qp["scale_buffer_idx"]]
                         arr = _dequantize_qb4w(
                             blob(keys[idx]), blob(sk), tv["dims"], qp["group_size"]
                         )
                         out.append(Constant(where, arr, True))
                     else:
-                        raise BundleError(f"{where}: cannot recover a {dt} constant")
+                        raise BundleError(
+                            f"{where}: cannot recover a {dt} constant (fp32 and 8da4w bundles only)"
+                        )
     return out
 
 
