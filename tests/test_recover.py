@@ -82,6 +82,7 @@ def test_refuses_an_incomplete_bundle(tiny_mel_bundle: Path, tmp_path: Path) -> 
     assert not (tmp_path / "x.pt").exists()
 
 
+@pytest.mark.slow  # a probe export (~1 min) only to see it refused
 def test_refuses_programs_of_another_config(tiny_mel_bundle: Path, tmp_path: Path) -> None:
     b = tmp_path / "b"
     shutil.copytree(tiny_mel_bundle, b)
