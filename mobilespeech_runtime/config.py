@@ -159,6 +159,9 @@ class TrainConfig:
     prompt_min_frac: float = 0.15
     prompt_max_frac: float = 0.45
     duration_loss_weight: float = 1.0
+    # P(an utterance's text frames are zeroed for the SMD): trains the condition text guidance
+    # (ScheduleConfig.guidance) runs its second pass in; 0 = off (the demo was trained without)
+    text_dropout: float = 0.0
 
 
 @dataclass
@@ -240,6 +243,10 @@ class MobileSpeechConfig:
         self.schedule.validate(self.codec.n_codebooks)
         if len(self.train.layer_weights) != self.codec.n_codebooks:
             raise ConfigError("train.layer_weights needs one weight per codec layer")
+        if not 0.0 <= self.train.text_dropout < 1.0:
+            raise ConfigError(
+                f"train.text_dropout must be in [0, 1), got {self.train.text_dropout}"
+            )
         if self.model.d_model % self.model.n_heads:
             raise ConfigError("d_model must be divisible by n_heads")
         if self.codec.kind not in ("mel", "encodec"):

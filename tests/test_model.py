@@ -152,3 +152,30 @@ def test_checkpoint_round_trip(tiny_model: MobileSpeech, tmp_path) -> None:
         tiny_model.state_dict().items(), loaded.state_dict().items(), strict=True
     ):
         assert torch.equal(a, b), k
+
+
+def test_text_dropout_hides_the_text_from_the_smd() -> None:
+    """With every utterance's text dropped the SMD loss no longer depends on the phonemes (the
+    condition text guidance's second pass runs in); without dropout it does."""
+    import dataclasses
+
+    import pytest
+
+    from mobilespeech_runtime.errors import ConfigError
+
+    torch.manual_seed(0)
+    cfg = tiny_config()
+    cfg.model.dropout = 0.0
+    model = MobileSpeech(cfg).eval()
+    batch = _batch(cfg, torch.Generator().manual_seed(0))
+    other = dataclasses.replace(batch, phonemes=(batch.phonemes + 1) % cfg.model.n_symbols)
+
+    def smd(b: Batch) -> float:
+        return float(model.loss(b, torch.Generator().manual_seed(3))["smd"])
+
+    assert smd(batch) != smd(other)
+    cfg.train.text_dropout = 0.999999
+    assert smd(batch) == smd(other)
+    cfg.train.text_dropout = 1.0
+    with pytest.raises(ConfigError, match="text_dropout"):
+        cfg.validate()

@@ -290,12 +290,15 @@ def train(
     threads: int,
     seed: int = 0,
     init: Path | None = None,
+    text_dropout: float | None = None,
 ) -> None:
     rt = setup(threads)
     data = load_state(out / PREPARED)
     if data is None or "durations" not in data["items"][0]:
         raise MobileSpeechError("run 'prepare' and 'align' first")
     cfg = MobileSpeechConfig.from_dict(data["config"])
+    if text_dropout is not None:
+        cfg.train.text_dropout = text_dropout
     model = MobileSpeech(cfg)
     model.codec.load_state_dict(data["codec"])
     for p in model.codec.parameters():
@@ -474,6 +477,11 @@ def main(argv: list[str] | None = None) -> None:
     t.add_argument(
         "--init", type=Path, help="start from this model checkpoint (ignored when resuming)"
     )
+    t.add_argument(
+        "--text-dropout",
+        type=float,
+        help="P(text frames zeroed for the SMD): trains text guidance's unconditional pass",
+    )
     w = sub.add_parser("swap-codec", help="use a decoder fine-tuned with frozen tokens")
     w.add_argument("--model", type=Path, required=True)
     w.add_argument("--codec", type=Path, required=True)
@@ -514,6 +522,7 @@ def main(argv: list[str] | None = None) -> None:
             args.lr,
             args.threads,
             init=args.init,
+            text_dropout=args.text_dropout,
         )
 
 

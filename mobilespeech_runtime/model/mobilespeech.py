@@ -221,6 +221,9 @@ class MobileSpeech(nn.Module):
         layers = sample_layers(tc.layer_weights, b, gen)
         m = build_masks(target, t_lens, layers, tc.alpha, self.mask_id, gen)
         frames = length_regulate(text, index)
+        if tc.text_dropout > 0:  # the unconditional pass of text guidance: text frames zeroed
+            keep_text = torch.rand(b, generator=gen) >= tc.text_dropout
+            frames = frames * keep_text.to(frames.dtype).view(b, 1, 1)
         logits = self.smd(m.inputs, frames, m.layer, memory, t_keep, p_keep)
         smd_loss, acc = masked_cross_entropy(logits, target, m)
         total = smd_loss + tc.duration_loss_weight * dur_loss
