@@ -81,7 +81,9 @@ class SmdStep(nn.Module):
     def __init__(self, m: MobileSpeech) -> None:
         super().__init__()
         self.smd = m.smd
-        self.guidance = float(m.cfg.schedule.guidance)  # baked in: a constant of the program
+        # baked in: constants of the program
+        self.guidance = float(m.cfg.schedule.guidance)
+        self.drop_prompt = bool(m.cfg.schedule.guidance_drops_prompt)
 
     def forward(
         self,
@@ -105,6 +107,7 @@ class SmdStep(nn.Module):
             temperature,
             n_masked_after,
             self.guidance,
+            self.drop_prompt,
         )
 
 

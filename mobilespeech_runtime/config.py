@@ -162,6 +162,11 @@ class TrainConfig:
     # P(an utterance's text frames are zeroed for the SMD): trains the condition text guidance
     # (ScheduleConfig.guidance) runs its second pass in; 0 = off (the demo was trained without)
     text_dropout: float = 0.0
+    # P(an utterance's text frames AND prompt memory are zeroed for the SMD): trains the
+    # "no text, no voice" condition that guidance with ScheduleConfig.guidance_drops_prompt
+    # contrasts against (classifier-free guidance on both conditions, as F5-TTS and Voicebox
+    # drop them); 0 = off. Drawn from the same uniform as text_dropout: the two never overlap.
+    prompt_dropout: float = 0.0
 
 
 @dataclass
@@ -173,6 +178,10 @@ class ScheduleConfig:
     seed: int = 0
     # text guidance weight (0 = off; > 0 doubles the SMD's work per step): baked into smd.pte
     guidance: float = 0.0
+    # the guided pass's second, unconditional pass also zeroes the prompt memory, so guidance
+    # sharpens toward the prompt's voice as well as the text; only for a model trained with
+    # train.prompt_dropout (an untrained zero memory is off the model's inputs). Baked into smd.pte.
+    guidance_drops_prompt: bool = False
     # mel codec only, run by the runtime (not baked): pull each sentence's long-term log-mel
     # spectrum toward the prompt's as the decoder renders it (mel_match.py); 0 = off, 1 = full.
     mel_match: float = 0.0
@@ -243,6 +252,12 @@ class MobileSpeechConfig:
         self.schedule.validate(self.codec.n_codebooks)
         if len(self.train.layer_weights) != self.codec.n_codebooks:
             raise ConfigError("train.layer_weights needs one weight per codec layer")
+        tc = self.train
+        if not 0.0 <= tc.prompt_dropout < 1.0 or tc.text_dropout + tc.prompt_dropout >= 1.0:
+            raise ConfigError(
+                f"train.prompt_dropout must be in [0, 1) with text_dropout + prompt_dropout < 1, "
+                f"got {tc.prompt_dropout} (text_dropout {tc.text_dropout})"
+            )
         if not 0.0 <= self.train.text_dropout < 1.0:
             raise ConfigError(
                 f"train.text_dropout must be in [0, 1), got {self.train.text_dropout}"

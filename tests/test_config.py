@@ -68,4 +68,16 @@ def test_configs_without_guidance_read_as_off() -> None:
     """Manifests and checkpoints written before text guidance existed keep their behaviour."""
     d = small_config().to_dict()
     del d["schedule"]["guidance"]
-    assert MobileSpeechConfig.from_dict(d).schedule.guidance == 0.0
+    del d["schedule"]["guidance_drops_prompt"]
+    del d["train"]["prompt_dropout"]
+    cfg = MobileSpeechConfig.from_dict(d)
+    assert cfg.schedule.guidance == 0.0 and cfg.schedule.guidance_drops_prompt is False
+    assert cfg.train.prompt_dropout == 0.0
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.0, float("nan")])
+def test_prompt_dropout_must_be_a_probability(value: float) -> None:
+    d = small_config().to_dict()
+    d["train"]["prompt_dropout"] = value
+    with pytest.raises(ConfigError, match="prompt_dropout"):
+        MobileSpeechConfig.from_dict(d)

@@ -157,11 +157,13 @@ def test_lengths_at_and_over_the_bounds(tiny_bundle: Path) -> None:
     assert r.timings.frames <= len(s.encode_text(text)) * s.config.model.max_frames
 
 
+@pytest.mark.parametrize("drops_prompt", [False, True])
 def test_text_guidance_is_baked_into_the_smd_program(
-    prompt_wav: Path, tmp_path_factory: pytest.TempPathFactory
+    prompt_wav: Path, tmp_path_factory: pytest.TempPathFactory, drops_prompt: bool
 ) -> None:
-    """A guided schedule exports (two SMD passes per step in one program) and the ExecuTorch
-    bundle gives the eager model's audio."""
+    """A guided schedule exports (two SMD passes per step in one program; the second without
+    the text, and with drops_prompt without the prompt memory too) and the ExecuTorch bundle
+    gives the eager model's audio."""
     import torch
     from conftest import _export
 
@@ -170,10 +172,12 @@ def test_text_guidance_is_baked_into_the_smd_program(
 
     cfg = tiny_config()
     cfg.schedule.guidance = 2.0
+    cfg.schedule.guidance_drops_prompt = drops_prompt
     torch.manual_seed(0)
     bundle = _export("fp32", MobileSpeech(cfg).eval(), prompt_wav, tmp_path_factory.mktemp("g"))
     m = json.loads((bundle / MANIFEST).read_text())
     assert m["config"]["schedule"]["guidance"] == 2.0
+    assert m["config"]["schedule"]["guidance_drops_prompt"] is drops_prompt
     assert json.loads((bundle / "parity.json").read_text())["failures"] == []
     a = Synthesizer.from_bundle(bundle, num_threads=2).synthesize(TEXT, seed=3)
     b = Synthesizer.from_bundle(bundle, backend="eager").synthesize(TEXT, seed=3)

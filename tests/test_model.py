@@ -108,6 +108,32 @@ def test_text_guidance_changes_the_step_and_off_is_the_plain_step(
     assert torch.equal(guided, smd_step(tiny_model.smd, *args, guidance=3.0))
 
 
+def test_guidance_that_drops_the_prompt_contrasts_a_voiceless_pass(
+    tiny_model: MobileSpeech,
+) -> None:
+    """drop_prompt zeroes the prompt memory in guidance's second pass: another step than text
+    guidance alone, still a valid one; without guidance it changes nothing."""
+    from mobilespeech_runtime.model.mobilespeech import smd_step
+
+    gen = torch.Generator().manual_seed(2)
+    args = (
+        torch.full((1, 2, 40), 64),
+        torch.tensor([0]),
+        torch.randn(1, 5, 32, generator=gen) * 3,
+        torch.randint(0, 5, (1, 40), generator=gen),
+        torch.randn(1, 9, 32, generator=gen) * 3,
+        torch.rand(1, 40, 65, generator=gen),
+        torch.tensor([0.0]),
+        torch.tensor([10]),
+    )
+    text_only = smd_step(tiny_model.smd, *args, guidance=3.0)
+    both = smd_step(tiny_model.smd, *args, guidance=3.0, drop_prompt=True)
+    assert int((both[0, 0] == 64).sum()) == 10 and bool((both[0, 1] == 64).all())
+    assert not torch.equal(both, text_only)
+    plain = smd_step(tiny_model.smd, *args)
+    assert torch.equal(smd_step(tiny_model.smd, *args, drop_prompt=True), plain)
+
+
 def test_training_steps_make_the_loss_fall() -> None:
     torch.manual_seed(0)
     cfg = tiny_config()
@@ -178,4 +204,38 @@ def test_text_dropout_hides_the_text_from_the_smd() -> None:
     assert smd(batch) == smd(other)
     cfg.train.text_dropout = 1.0
     with pytest.raises(ConfigError, match="text_dropout"):
+        cfg.validate()
+
+
+def test_prompt_dropout_hides_text_and_voice_from_the_smd() -> None:
+    """With every utterance's prompt dropped the SMD sees neither the phonemes nor the prompt
+    memory (the condition guidance with guidance_drops_prompt contrasts against)."""
+    import dataclasses
+
+    import pytest
+
+    from mobilespeech_runtime.errors import ConfigError
+
+    torch.manual_seed(0)
+    cfg = tiny_config()
+    cfg.model.dropout = 0.0
+    model = MobileSpeech(cfg).eval()
+    batch = _batch(cfg, torch.Generator().manual_seed(0))
+    other = dataclasses.replace(batch, phonemes=(batch.phonemes + 1) % cfg.model.n_symbols)
+
+    def smd(b: Batch) -> float:
+        return float(model.loss(b, torch.Generator().manual_seed(3))["smd"])
+
+    base = smd(batch)
+    with torch.no_grad():
+        model.prompt_encoder.stack.blocks[0].ff1.up.weight.mul_(3.0)  # another memory
+    assert smd(batch) != base  # the prompt memory matters
+    cfg.train.prompt_dropout = 0.999999
+    dropped = smd(batch)
+    assert dropped == smd(other)  # no text
+    with torch.no_grad():
+        model.prompt_encoder.stack.blocks[0].ff1.up.weight.mul_(0.5)
+    assert smd(batch) == dropped  # no voice
+    cfg.train.text_dropout = 0.5
+    with pytest.raises(ConfigError, match="prompt_dropout"):
         cfg.validate()

@@ -188,9 +188,15 @@ def test_warm_start_from_a_model_checkpoint(tmp_path: Path) -> None:
             "2",
             "--init",
             str(tmp_path / "init.pt"),
+            "--text-dropout",
+            "0.1",
+            "--prompt-dropout",
+            "0.2",
         ]
     )
-    assert MobileSpeech.load(tmp_path / MODEL)[1]["steps"] == 2
+    trained, extra = MobileSpeech.load(tmp_path / MODEL)
+    assert extra["steps"] == 2
+    assert (trained.cfg.train.text_dropout, trained.cfg.train.prompt_dropout) == (0.1, 0.2)
 
 
 def test_set_schedule_writes_a_copy_with_the_new_schedule(tmp_path: Path) -> None:
@@ -200,6 +206,10 @@ def test_set_schedule_writes_a_copy_with_the_new_schedule(tmp_path: Path) -> Non
     model, extra = MobileSpeech.load(tmp_path / "g.pt")
     sc = model.cfg.schedule
     assert (sc.steps, sc.temperature, sc.guidance) == ((3, 1), 0.5, 2.0) and extra["steps"] == 9
+    assert sc.guidance_drops_prompt is False
+    set_schedule(tmp_path / "g.pt", tmp_path / "gp.pt", None, None, None, drops_prompt=True)
+    sc = MobileSpeech.load(tmp_path / "gp.pt")[0].cfg.schedule
+    assert sc.guidance_drops_prompt is True and sc.guidance == 2.0
     from mobilespeech_runtime.errors import ConfigError
 
     with pytest.raises(ConfigError, match="guidance"):

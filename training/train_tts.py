@@ -291,6 +291,7 @@ def train(
     seed: int = 0,
     init: Path | None = None,
     text_dropout: float | None = None,
+    prompt_dropout: float | None = None,
 ) -> None:
     rt = setup(threads)
     data = load_state(out / PREPARED)
@@ -299,6 +300,9 @@ def train(
     cfg = MobileSpeechConfig.from_dict(data["config"])
     if text_dropout is not None:
         cfg.train.text_dropout = text_dropout
+    if prompt_dropout is not None:
+        cfg.train.prompt_dropout = prompt_dropout
+    cfg.validate()
     model = MobileSpeech(cfg)
     model.codec.load_state_dict(data["codec"])
     for p in model.codec.parameters():
@@ -434,6 +438,7 @@ def set_schedule(
     temperature: float | None,
     guidance: float | None,
     mel_match: float | None = None,
+    drops_prompt: bool | None = None,
 ) -> None:
     """Write a copy of a model with another decoding schedule (what export bakes in; mel_match
     is read by the runtime from the bundle manifest)."""
@@ -447,6 +452,8 @@ def set_schedule(
         sc.guidance = guidance
     if mel_match is not None:
         sc.mel_match = mel_match
+    if drops_prompt is not None:
+        sc.guidance_drops_prompt = drops_prompt
     model.cfg.validate()
     model.save(to, extra=extra)
     print(f"wrote {to} with schedule {sc}")
@@ -482,6 +489,11 @@ def main(argv: list[str] | None = None) -> None:
         type=float,
         help="P(text frames zeroed for the SMD): trains text guidance's unconditional pass",
     )
+    t.add_argument(
+        "--prompt-dropout",
+        type=float,
+        help="P(text frames and prompt memory zeroed): trains guidance that drops the prompt",
+    )
     w = sub.add_parser("swap-codec", help="use a decoder fine-tuned with frozen tokens")
     w.add_argument("--model", type=Path, required=True)
     w.add_argument("--codec", type=Path, required=True)
@@ -496,6 +508,11 @@ def main(argv: list[str] | None = None) -> None:
     c.add_argument("--temperature", type=float)
     c.add_argument("--guidance", type=float, help="text guidance weight (0 = off)")
     c.add_argument(
+        "--guidance-drops-prompt",
+        choices=("yes", "no"),
+        help="the guided pass's second pass also zeroes the prompt (train with --prompt-dropout)",
+    )
+    c.add_argument(
         "--mel-match",
         type=float,
         help="pull each sentence's mel spectrum toward the prompt's (0 = off, 1 = full)",
@@ -503,7 +520,13 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     if args.cmd == "schedule":
         set_schedule(
-            args.model, args.to, args.steps, args.temperature, args.guidance, args.mel_match
+            args.model,
+            args.to,
+            args.steps,
+            args.temperature,
+            args.guidance,
+            args.mel_match,
+            None if args.guidance_drops_prompt is None else args.guidance_drops_prompt == "yes",
         )
     elif args.cmd == "snapshot":
         snapshot(args.out, args.to)
@@ -523,6 +546,7 @@ def main(argv: list[str] | None = None) -> None:
             args.threads,
             init=args.init,
             text_dropout=args.text_dropout,
+            prompt_dropout=args.prompt_dropout,
         )
 
 

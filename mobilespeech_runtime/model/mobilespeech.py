@@ -67,21 +67,29 @@ def smd_step(
     temperature: Tensor,
     n_masked_after: Tensor,
     guidance: float = 0.0,
+    drop_prompt: bool = False,
 ) -> Tensor:
     """One schedule step: tokens [1, N, T] -> tokens with layer ``layer`` partly filled.
 
     ``guidance`` > 0 adds text guidance (classifier-free style): the step also runs with the
     text frames zeroed and sharpens toward what the text adds,
-    ``logp + guidance * (logp - logp_without_text)``. It doubles the SMD's work per step and
-    is a constant of the exported program (the schedule's ``guidance``)."""
+    ``logp + guidance * (logp - logp_without_text)``. With ``drop_prompt`` that second pass
+    also has the prompt memory zeroed, so the step sharpens toward the voice too (for models
+    trained with ``prompt_dropout``). It doubles the SMD's work per step; both are constants
+    of the exported program (the schedule's ``guidance`` and ``guidance_drops_prompt``)."""
     frames = length_regulate(text, index)
     if guidance > 0.0:
         # one batch-2 pass (a module called twice in one graph breaks export's weight passes)
+        memories = (
+            torch.cat([memory, torch.zeros_like(memory)], 0)
+            if drop_prompt
+            else memory.expand(2, -1, -1)
+        )
         both = smd(
             tokens.expand(2, -1, -1),
             torch.cat([frames, torch.zeros_like(frames)], 0),
             layer,
-            memory.expand(2, -1, -1),
+            memories,
         )
         logp = torch.log_softmax(both, dim=-1)
         cond, uncond = logp[0:1], logp[1:2]
@@ -175,6 +183,7 @@ class MobileSpeech(nn.Module):
             temperature,
             n_masked_after,
             self.cfg.schedule.guidance,
+            self.cfg.schedule.guidance_drops_prompt,
         )
 
     def decode_chunk(self, tokens: Tensor, keep: Tensor) -> Tensor:
@@ -221,9 +230,14 @@ class MobileSpeech(nn.Module):
         layers = sample_layers(tc.layer_weights, b, gen)
         m = build_masks(target, t_lens, layers, tc.alpha, self.mask_id, gen)
         frames = length_regulate(text, index)
-        if tc.text_dropout > 0:  # the unconditional pass of text guidance: text frames zeroed
-            keep_text = torch.rand(b, generator=gen) >= tc.text_dropout
-            frames = frames * keep_text.to(frames.dtype).view(b, 1, 1)
+        if tc.text_dropout > 0 or tc.prompt_dropout > 0:
+            # the unconditional passes of guidance: text frames zeroed (text_dropout), or text
+            # frames and prompt memory zeroed (prompt_dropout); one draw, disjoint shares
+            u = torch.rand(b, generator=gen)
+            drop_both = u < tc.prompt_dropout
+            drop_text = u < tc.prompt_dropout + tc.text_dropout
+            frames = frames * (~drop_text).to(frames.dtype).view(b, 1, 1)
+            memory = memory * (~drop_both).to(memory.dtype).view(b, 1, 1)
         logits = self.smd(m.inputs, frames, m.layer, memory, t_keep, p_keep)
         smd_loss, acc = masked_cross_entropy(logits, target, m)
         total = smd_loss + tc.duration_loss_weight * dur_loss
