@@ -199,6 +199,19 @@ def test_warm_start_from_a_model_checkpoint(tmp_path: Path) -> None:
     assert (trained.cfg.train.text_dropout, trained.cfg.train.prompt_dropout) == (0.1, 0.2)
 
 
+def test_cap_per_speaker_balances_speakers() -> None:
+    from mobilespeech_runtime.errors import MobileSpeechError
+    from training.train_tts import cap_per_speaker
+
+    items = [{"utt_id": f"a{i:02d}", "speaker": "a"} for i in range(10)]
+    items += [{"utt_id": f"b{i}", "speaker": "b"} for i in range(2)]
+    kept = cap_per_speaker(list(reversed(items)), 3)
+    assert [it["utt_id"] for it in kept] == ["a00", "a01", "a02", "b0", "b1"]
+    assert cap_per_speaker(items, None) is items
+    with pytest.raises(MobileSpeechError, match="max-per-speaker"):
+        cap_per_speaker(items, 0)
+
+
 def test_set_schedule_writes_a_copy_with_the_new_schedule(tmp_path: Path) -> None:
     torch.manual_seed(0)
     MobileSpeech(tiny_config()).save(tmp_path / "m.pt", extra={"steps": 9})

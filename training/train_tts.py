@@ -211,6 +211,25 @@ def make_batches(
     return batches
 
 
+def cap_per_speaker(items: list[dict[str, Any]], cap: int | None) -> list[dict[str, Any]]:
+    """At most ``cap`` utterances per speaker (the first by utterance id; None = all).
+
+    Why: a corpus's engines grow at very different speeds (espeak writes hundreds of utterances
+    while Kokoro writes one), so a partial corpus can be mostly one engine's voices; a cap per
+    speaker keeps a warm start from drifting toward them."""
+    if cap is None:
+        return items
+    if cap < 1:
+        raise MobileSpeechError(f"--max-per-speaker must be >= 1, got {cap}")
+    kept: dict[str, int] = {}
+    out = []
+    for it in sorted(items, key=lambda it: it["utt_id"]):
+        if kept.get(it["speaker"], 0) < cap:
+            kept[it["speaker"]] = kept.get(it["speaker"], 0) + 1
+            out.append(it)
+    return out
+
+
 def collate(items: list[dict[str, Any]]) -> Batch:
     b = len(items)
     lmax = max(int(it["phonemes"].numel()) for it in items)
@@ -292,6 +311,7 @@ def train(
     init: Path | None = None,
     text_dropout: float | None = None,
     prompt_dropout: float | None = None,
+    max_per_speaker: int | None = None,
 ) -> None:
     rt = setup(threads)
     data = load_state(out / PREPARED)
@@ -332,7 +352,7 @@ def train(
     if rt.world > 1:
         wrapped = nn.parallel.DistributedDataParallel(wrapped, find_unused_parameters=True)
     items = data["items"]
-    train_items = [it for it in items if it["split"] == "train"]
+    train_items = cap_per_speaker([it for it in items if it["split"] == "train"], max_per_speaker)
     valid_items = [it for it in items if it["split"] == "valid"][:64]
     rng = random.Random(seed + step)
     gen = torch.Generator().manual_seed(seed * 1000 + rt.rank + step)
@@ -494,6 +514,11 @@ def main(argv: list[str] | None = None) -> None:
         type=float,
         help="P(text frames and prompt memory zeroed): trains guidance that drops the prompt",
     )
+    t.add_argument(
+        "--max-per-speaker",
+        type=int,
+        help="train on at most this many utterances per speaker (balances a partial corpus)",
+    )
     w = sub.add_parser("swap-codec", help="use a decoder fine-tuned with frozen tokens")
     w.add_argument("--model", type=Path, required=True)
     w.add_argument("--codec", type=Path, required=True)
@@ -547,6 +572,7 @@ def main(argv: list[str] | None = None) -> None:
             init=args.init,
             text_dropout=args.text_dropout,
             prompt_dropout=args.prompt_dropout,
+            max_per_speaker=args.max_per_speaker,
         )
 
 
