@@ -212,6 +212,25 @@ def test_cap_per_speaker_balances_speakers() -> None:
         cap_per_speaker(items, 0)
 
 
+def test_prepare_leaves_out_the_evaluation_sets_speakers_and_sentences() -> None:
+    from training.corpus import Utterance
+    from training.train_tts import without_held_out
+
+    def utt(uid: str, speaker: str, text: str) -> Utterance:
+        return Utterance(uid, speaker, Path(f"{uid}.wav"), text, "train")
+
+    train = [
+        utt("1", "a", "The bridge is long."),
+        utt("2", "b", "the bridge, is LONG!"),  # same sentence, other punctuation and case
+        utt("3", "held", "Something new."),  # an evaluation voice
+        utt("4", "b", "Something else."),
+    ]
+    evaluation = [utt("e1", "held", "The bridge is long.")]
+    kept, dropped = without_held_out(train, evaluation)
+    assert [u.utt_id for u in kept] == ["4"] and dropped == 3
+    assert without_held_out(train, []) == (train, 0)
+
+
 def test_set_schedule_writes_a_copy_with_the_new_schedule(tmp_path: Path) -> None:
     torch.manual_seed(0)
     MobileSpeech(tiny_config()).save(tmp_path / "m.pt", extra={"steps": 9})

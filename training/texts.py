@@ -75,6 +75,11 @@ _BLOCKLIST = frozenset(
 )
 
 
+def text_key(text: str) -> str:
+    """A sentence's identity for de-duplication: lowercase letters and spaces only."""
+    return re.sub(r"[^a-z ]", "", text.lower())
+
+
 def clean_sentence(text: str) -> str | None:
     """Return ``text`` as one clean sentence, or None when it fails any rule a synthesizer needs."""
     s = text.replace('"', " ").replace("``", " ").replace("''", " ")
@@ -163,7 +168,7 @@ def _all_sentences(fortune_dir: str | None) -> tuple[tuple[str, ...], str]:
 
     def add(items: list[str] | tuple[str, ...]) -> None:
         for s in items:
-            key = re.sub(r"[^a-z ]", "", s.lower())
+            key = text_key(s)
             if key not in seen:
                 seen.add(key)
                 out.append(s)
@@ -395,10 +400,8 @@ def corpus_sentences(seed: int = 0, varied: int = 3000) -> list[str]:
     """What a corpus build reads: every ``load_sentences`` sentence plus ``varied`` templated ones
     with numbers and abbreviations, shuffled together in an order fixed by ``seed``."""
     base = load_sentences(seed=seed)
-    seen = {re.sub(r"[^a-z ]", "", x.lower()) for x in base}
-    extra = [
-        x for x in varied_sentences(varied, seed) if re.sub(r"[^a-z ]", "", x.lower()) not in seen
-    ]
+    seen = {text_key(x) for x in base}
+    extra = [x for x in varied_sentences(varied, seed) if text_key(x) not in seen]
     out = sorted(set(base) | set(extra))
     random.Random(seed).shuffle(out)
     return out

@@ -45,6 +45,7 @@ from .aligner import Aligner, beta_binomial_prior, forward_sum_loss, monotonic_a
 from .common import load_state, save_state, setup, teardown
 from .corpus import load_any
 from .features import log_mel
+from .texts import text_key
 
 N_MELS = 80
 PREPARED = "prepared.pt"
@@ -73,7 +74,25 @@ def codec_source(path: Path) -> tuple[MobileSpeechConfig, dict[str, torch.Tensor
     return MobileSpeechConfig.from_dict(state["config"]), state["codec"]
 
 
-def prepare(corpora: list[Path], codec_ckpt: Path, out: Path, threads: int) -> None:
+def without_held_out(utterances: list[Any], held_out: list[Any]) -> tuple[list[Any], int]:
+    """Drop every utterance that shares a speaker or a sentence with ``held_out`` (an evaluation
+    set), so that what the evaluation measures stays unseen even when the training corpus was
+    built from another sentence source or plan. Returns the kept utterances and how many went."""
+    speakers = {u.speaker for u in held_out}
+    texts = {text_key(u.text) for u in held_out}
+    kept = [u for u in utterances if u.speaker not in speakers and text_key(u.text) not in texts]
+    return kept, len(utterances) - len(kept)
+
+
+def prepare(
+    corpora: list[Path],
+    codec_ckpt: Path,
+    out: Path,
+    threads: int,
+    exclude: list[Path] | None = None,
+) -> None:
+    """Tokenize ``corpora`` with the codec of ``codec_ckpt`` into ``out/prepared.pt``; utterances
+    sharing a speaker or sentence with any corpus in ``exclude`` are left out."""
     torch.set_num_threads(threads)
     cfg, codec_state = codec_source(codec_ckpt)
     codec = make_codec(cfg.codec)
@@ -84,6 +103,11 @@ def prepare(corpora: list[Path], codec_ckpt: Path, out: Path, threads: int) -> N
     items: list[dict[str, Any]] = []
     skipped = 0
     utterances = [u for root in corpora for u in load_any(root)]
+    if exclude:
+        utterances, dropped = without_held_out(
+            utterances, [u for root in exclude for u in load_any(root)]
+        )
+        print(f"left out {dropped} utterances that share a speaker or sentence with {exclude}")
     for u in tqdm(utterances, desc="prepare"):
         try:
             ids = phoneme_ids(frontend, u.text)
@@ -489,6 +513,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--codec", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument(
+        "--exclude",
+        type=Path,
+        action="append",
+        default=[],
+        help="corpus (e.g. the evaluation set) whose speakers and sentences stay out; repeatable",
+    )
     a = sub.add_parser("align")
     a.add_argument("--out", type=Path, required=True)
     a.add_argument("--minutes", type=float, default=8.0)
@@ -558,7 +589,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.cmd == "swap-codec":
         swap_codec(args.model, args.codec, args.out)
     elif args.cmd == "prepare":
-        prepare(args.corpus, args.codec, args.out, args.threads)
+        prepare(args.corpus, args.codec, args.out, args.threads, args.exclude)
     elif args.cmd == "align":
         align(args.out, args.minutes, args.batch, args.threads)
     else:
