@@ -86,6 +86,20 @@ def test_fallback_when_fortune_missing(monkeypatch: pytest.MonkeyPatch, tmp_path
     assert len(s) == len(set(texts.FALLBACK_SENTENCES)) >= 250
 
 
+def test_builtin_sentences_ignore_installed_fortunes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``--sentences builtin`` gives the same texts (so the same utterance ids) on every machine."""
+    (tmp_path / "fortunes").write_text("A wise man listens more than he talks today.\n%\n")
+    monkeypatch.setattr(texts, "FORTUNE_DIRS", ())
+    monkeypatch.setenv(texts.FORTUNE_DIR_ENV, str(tmp_path))
+    assert "A wise man listens more than he talks today." in texts.load_sentences()
+    builtin = texts.load_sentences(fortunes=False)
+    assert "A wise man listens more than he talks today." not in builtin
+    assert len(builtin) == len(set(texts.FALLBACK_SENTENCES))
+    assert texts.corpus_sentences(fortunes=False) == texts.corpus_sentences(fortunes=False)
+
+
 def test_fortune_file_parsing(tmp_path: Path) -> None:
     f = tmp_path / "wisdom"
     f.write_text(

@@ -718,6 +718,7 @@ def build_corpus(
     flush_every: int = FLUSH_EVERY,
     splits: Sequence[str] | None = None,
     per_speaker: int | None = None,
+    fortunes: bool = True,
 ) -> list[Utterance]:
     """Synthesize a multi-speaker corpus into ``out_dir``; returns the utterances written.
 
@@ -744,7 +745,7 @@ def build_corpus(
     root.mkdir(parents=True, exist_ok=True)
     voices = _resolve_voices(root, voices)
     if sentences is None:
-        sentences = corpus_sentences(seed=seed)
+        sentences = corpus_sentences(seed=seed, fortunes=fortunes)
         log.info("sentences: %d", len(sentences))
     plan = plan_corpus(sentences, voices, n_utterances, valid_fraction, seed, root)
     if _read_speaker_ids(root) is None:
@@ -997,6 +998,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                    "train,valid,zeroshot), e.g. zeroshot for an evaluation set")  # fmt: skip
     b.add_argument("--per-speaker", type=int, default=None,
                    help="at most this many utterances per speaker (the first in the plan)")
+    b.add_argument("--sentences", choices=("installed", "builtin"), default="installed",
+                   help="installed: Debian's fortune data where present (else the built-in "
+                   "list); builtin: the built-in list everywhere, so a set (e.g. the frozen "
+                   "evaluation set) has the same texts and ids on every machine")  # fmt: skip
     b.add_argument(
         "--flush-every",
         type=int,
@@ -1016,7 +1021,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                 args.seed, args.workers, engines=args.engines,
                                 flush_every=args.flush_every,
                                 splits=args.splits.split(",") if args.splits else None,
-                                per_speaker=args.per_speaker)  # fmt: skip
+                                per_speaker=args.per_speaker,
+                                fortunes=args.sentences == "installed")  # fmt: skip
             print(format_stats(utts))
         elif args.cmd == "stats":
             print(format_stats(load_any(args.root)))

@@ -195,15 +195,16 @@ def sentence_source() -> str:
     return _all_sentences(str(d) if d else None)[1]
 
 
-def load_sentences(limit: int | None = None, seed: int = 0) -> list[str]:
+def load_sentences(limit: int | None = None, seed: int = 0, fortunes: bool = True) -> list[str]:
     """Distinct clean English sentences in a shuffled order fixed by ``seed``.
 
     The order is deterministic for a given source and seed, so corpus builds are reproducible
-    and resumable; ``limit`` takes the first ``limit`` of that order.
+    and resumable; ``limit`` takes the first ``limit`` of that order. ``fortunes=False`` reads
+    the built-in list even where the fortune data is installed (the same texts on every machine).
     """
     if limit is not None and limit < 0:
         raise ValueError(f"limit must be >= 0, got {limit}")
-    d = find_fortune_dir()
+    d = find_fortune_dir() if fortunes else None
     sentences = sorted(_all_sentences(str(d) if d else None)[0])
     random.Random(seed).shuffle(sentences)
     return sentences if limit is None else sentences[:limit]
@@ -396,10 +397,10 @@ def varied_sentences(n: int = 3000, seed: int = 0) -> tuple[str, ...]:
     return tuple(out)
 
 
-def corpus_sentences(seed: int = 0, varied: int = 3000) -> list[str]:
+def corpus_sentences(seed: int = 0, varied: int = 3000, fortunes: bool = True) -> list[str]:
     """What a corpus build reads: every ``load_sentences`` sentence plus ``varied`` templated ones
     with numbers and abbreviations, shuffled together in an order fixed by ``seed``."""
-    base = load_sentences(seed=seed)
+    base = load_sentences(seed=seed, fortunes=fortunes)
     seen = {text_key(x) for x in base}
     extra = [x for x in varied_sentences(varied, seed) if text_key(x) not in seen]
     out = sorted(set(base) | set(extra))
