@@ -105,6 +105,7 @@ class _StubSynth:
     sample_rate = 16000
     num_threads = 1
     config = SimpleNamespace(schedule=SimpleNamespace(seed=7, temperature=1.0))
+    default_prompt: Path | None = Path("prompt.wav")
 
     def resynthesize(self, audio: np.ndarray, sr: int) -> SimpleNamespace:
         return SimpleNamespace(samples=np.asarray(audio, np.float32) * 0.5)
@@ -161,6 +162,13 @@ def test_run_writes_report_with_every_system(
     r2 = ev.run(_StubSynth(), cases, tmp_path / "r", resynth_only=True)  # type: ignore[arg-type]
     assert set(r2["results"]["zeroshot"]) == {ev.GROUND, ev.RESYNTH} and "tts" not in seen
     assert r2["readme_sentence"] is None
+
+    # a checkpoint has no default prompt: the README sentence is skipped, the report still written
+    no_prompt = _StubSynth()
+    no_prompt.default_prompt = None
+    r3 = ev.run(no_prompt, cases, tmp_path / "c")  # type: ignore[arg-type]
+    assert r3["readme_sentence"] is None and ev.TTS in r3["results"]["zeroshot"]
+    assert (tmp_path / "c" / "eval.json").is_file()
 
 
 def test_cli_argument_errors(capsys: pytest.CaptureFixture[str]) -> None:

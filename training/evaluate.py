@@ -321,7 +321,9 @@ def run(
             "cases": [{k: str(v) for k, v in asdict(c).items()} for c in cs],
         }
     readme = None
-    if not resynth_only:
+    if not resynth_only and synth.default_prompt is None:
+        _log("README sentence skipped: no default prompt (a checkpoint; give --prompt)")
+    elif not resynth_only:
         t = time.perf_counter()
         res = synth.synthesize(README_SENTENCE)
         timing["tts"] += time.perf_counter() - t
@@ -413,6 +415,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1, help="synthesizer threads (default 1)")
     ap.add_argument("--save-audio", type=int, default=2, help="samples per set written to --out")
     ap.add_argument("--verbose", action="store_true", help="also show the runtime's log lines")
+    ap.add_argument(
+        "--prompt",
+        type=Path,
+        help="voice for the README sentence (default: the bundle's default prompt; a checkpoint "
+        "has none, and without --prompt the sentence is skipped)",
+    )
     args = ap.parse_args(argv)
     if args.out is None and args.bundle is None:
         ap.error("--out is required with --checkpoint")
@@ -446,6 +454,10 @@ def main(argv: list[str] | None = None) -> int:
                 synth = Synthesizer.from_bundle(args.bundle, args.threads)
             else:
                 synth = Synthesizer.from_checkpoint(args.checkpoint, args.threads)
+            if args.prompt is not None:
+                if not args.prompt.is_file():
+                    raise MobileSpeechError(f"--prompt: no such file: {args.prompt}")
+                synth.default_prompt = args.prompt
             override_schedule(synth, args.steps, args.temperature)
             command = "python -m training.evaluate " + " ".join(
                 argv if argv is not None else sys.argv[1:]
