@@ -70,8 +70,17 @@ $PY -m training.train_tts prepare --corpus "$BAL" --exclude "$EVALSET" --codec "
     --out "$RUNS/ft8" --threads 1
 $PY -m training.train_tts align --out "$RUNS/ft8" --minutes 6 --threads 1
 $PY -m training.train_tts train --out "$RUNS/ft8" --init "$RUNS/demo.pt" --lr 3e-4 \
-    --minutes "${FT_MIN:-50}" --steps 1800 --text-dropout 0.1 --prompt-dropout 0.1 \
+    --minutes "${FT_MIN:-68}" --steps 2400 --text-dropout 0.1 --prompt-dropout 0.1 \
     --max-per-speaker 16 --threads 1
-$PY -m export --checkpoint "$RUNS/ft8/model.pt" --prompt models/demo/default_prompt.wav \
-    --out models/demo --variant 8da4w --threads 2
-$PY -m training.evaluate --corpus "$EVALSET" --bundle models/demo --n 34
+# ---- session 9: the same run continued (a warm restart of the cosine schedule to 4,400 steps;
+# 70 more minutes stopped it at 3,957) and decoded at temperature 0.7. Better on every zero-shot
+# figure than models/demo, but NOT shipped: the README sentence is exact for 4 of 10 seeds (the
+# demo: 8), seed 0 included. The bundle stays in the cache for the next session.
+[ -d "$RUNS/ft9" ] || { mkdir -p "$RUNS/ft9"; cp "$RUNS/ft8"/{prepared.pt,aligner.pt,tts_state.pt} "$RUNS/ft9/"; }
+$PY -m training.train_tts train --out "$RUNS/ft9" --lr 3e-4 --minutes "${FT9_MIN:-70}" \
+    --steps 4400 --text-dropout 0.1 --prompt-dropout 0.1 --max-per-speaker 16 --threads 1
+$PY -m training.train_tts schedule --model "$RUNS/ft9/model.pt" --to "$RUNS/ft9/model_t07.pt" \
+    --temperature 0.7
+$PY -m export --checkpoint "$RUNS/ft9/model_t07.pt" --prompt models/demo/default_prompt.wav \
+    --out "$CACHE/staging9" --variant 8da4w --threads 2
+$PY -m training.evaluate --corpus "$EVALSET" --bundle "$CACHE/staging9" --n 34 --threads 2
