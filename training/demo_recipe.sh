@@ -76,7 +76,9 @@ $PY -m training.train_tts train --out "$RUNS/ft8" --init "$RUNS/demo.pt" --lr 3e
 # 70 more minutes stopped it at 3,957) and decoded at temperature 0.7. Better on every zero-shot
 # figure than models/demo, but NOT shipped: the README sentence is exact for 4 of 10 seeds (the
 # demo: 8), seed 0 included. The bundle stays in the cache for the next session.
-[ -d "$RUNS/ft9" ] || { mkdir -p "$RUNS/ft9"; cp "$RUNS/ft8"/{prepared.pt,aligner.pt,tts_state.pt} "$RUNS/ft9/"; }
+# Hard links, not copies: training only reads prepared.pt/aligner.pt and saves its state by
+# write-then-rename, so ft8's files stay as they were.
+[ -d "$RUNS/ft9" ] || { mkdir -p "$RUNS/ft9"; cp -l "$RUNS/ft8"/{prepared.pt,aligner.pt,tts_state.pt} "$RUNS/ft9/"; }
 $PY -m training.train_tts train --out "$RUNS/ft9" --lr 3e-4 --minutes "${FT9_MIN:-70}" \
     --steps 4400 --text-dropout 0.1 --prompt-dropout 0.1 --max-per-speaker 16 --threads 1
 $PY -m training.train_tts schedule --model "$RUNS/ft9/model.pt" --to "$RUNS/ft9/model_t07.pt" \
