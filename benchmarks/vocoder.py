@@ -51,29 +51,22 @@ def load_vocoder(name: str) -> Any:
     if name == "teacher":
         return load_teacher()
     if name == "vocos":
-        from training.distill_vocoder import VocosConfig, VocosVocoder
+        from mobilespeech_runtime.config import VocoderConfig
+        from mobilespeech_runtime.model.vocos_vocoder import VocosVocoder
 
         torch.manual_seed(0)
-        return VocosVocoder(VocosConfig()).eval()
+        return VocosVocoder(VocoderConfig(kind="vocos")).eval()
     if name == "pruned":
         from training.distill_vocoder import build_parser, build_student
 
-        args = build_parser().parse_args([])
+        args = build_parser().parse_args(["train", "--arch", "hifigan"])
         pool = DEFAULT_STUDENT.parent / "pool.pt"
         calib = None
         if pool.is_file():
             p = torch.load(pool, weights_only=False)
             calib = torch.stack(p["mel"][: args.calib])
         return build_student(args, calib).eval()
-    path = Path(name)
-    ck = torch.load(path, map_location="cpu", weights_only=True)
-    if "vocos_config" in ck:
-        from training.distill_vocoder import VocosConfig, VocosVocoder
-
-        m = VocosVocoder(VocosConfig(**ck["vocos_config"]))
-        m.load_state_dict(ck["state_dict"])
-        return m.eval()
-    return load_student(path)
+    return load_student(Path(name))
 
 
 def params(m: Any) -> int:
@@ -359,7 +352,7 @@ def quality(names: dict[str, Any], n: int) -> dict[str, Any]:
     from mobilespeech_runtime.config import CodecConfig
     from mobilespeech_runtime.model.mel import MelAnalysis
     from training import metrics
-    from training.distill_vocoder import _read
+    from training.distill_vocoder import read_audio as _read
 
     torch.set_num_threads(1)
     analysis = MelAnalysis(CodecConfig())

@@ -27,7 +27,6 @@ from torch.export import Dim
 
 from mobilespeech_runtime.config import MobileSpeechConfig
 from mobilespeech_runtime.model import MobileSpeech
-from mobilespeech_runtime.model.hifigan import HifiGanGenerator
 from mobilespeech_runtime.model.mel_codec import MelCodec
 from mobilespeech_runtime.model.mobilespeech import (
     decode_chunk,
@@ -129,11 +128,13 @@ class DecodeChunk(nn.Module):
 
 
 class Vocode(nn.Module):
-    """The vocoder alone: log-mel [1, n_mels, F] -> waveform [1, F * mel_hop]."""
+    """The vocoder alone: log-mel [1, n_mels, F] -> waveform [1, F * mel_hop]. A vocoder with
+    ``for_export`` (the Vocos student) is exported as that copy (its head fused)."""
 
-    def __init__(self, vocoder: HifiGanGenerator) -> None:
+    def __init__(self, vocoder: nn.Module) -> None:
         super().__init__()
-        self.vocoder = vocoder
+        for_export = getattr(vocoder, "for_export", None)
+        self.vocoder = for_export() if callable(for_export) else vocoder
 
     def forward(self, mel: Tensor) -> Tensor:
         return self.vocoder(mel).squeeze(1)
@@ -165,14 +166,21 @@ def decode_window_frames(cfg: MobileSpeechConfig) -> int:
     return cfg.codec.decode_chunk_frames + 2 * cfg.codec.decode_context_frames
 
 
-def vocoder_spec(vocoder: HifiGanGenerator, cfg: MobileSpeechConfig) -> ProgramSpec:
-    """vocoder.pte: a fixed window of the decoder's mel frames (one decode window)."""
+def vocoder_spec(
+    vocoder: nn.Module, cfg: MobileSpeechConfig, quantize: bool | None = None
+) -> ProgramSpec:
+    """vocoder.pte: a fixed window of the decoder's mel frames (one decode window).
+
+    ``quantize`` (default: for the Vocos student) gives its linear layers the variant's
+    weights; the HiFi-GAN generators are all convolutions, which the variants leave fp32."""
+    if quantize is None:
+        quantize = getattr(vocoder, "cfg", None) is not None and vocoder.cfg.kind == "vocos"
     frames = decode_window_frames(cfg) * cfg.codec.token_stride
     gen = torch.Generator().manual_seed(0)
     mel = torch.randn(1, cfg.codec.n_mels, frames, generator=gen) * 2.0 + cfg.codec.mel_mean
     return ProgramSpec(
         "vocoder.pte",
-        [MethodSpec("vocode", Vocode(vocoder), (mel,), ("mel",), ("wav",), None, quantize=False)],
+        [MethodSpec("vocode", Vocode(vocoder), (mel,), ("mel",), ("wav",), None, quantize)],
     )
 
 

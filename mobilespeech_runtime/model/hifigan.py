@@ -207,9 +207,12 @@ def prune_from_teacher(teacher: HifiGanGenerator, cfg: VocoderConfig) -> HifiGan
     return student
 
 
-def load_student(path: Path | str, n_mels: int = 80) -> HifiGanGenerator:
+def load_student(path: Path | str, n_mels: int = 80) -> nn.Module:
     """A distilled student from its file: ``{"vocoder_config": asdict(VocoderConfig),
-    "state_dict": ...}`` (what ``training.distill_vocoder`` writes), eval mode, kind "student"."""
+    "state_dict": ...}`` (what ``training.distill_vocoder`` writes), in eval mode: a
+    ``HifiGanGenerator`` (kind "student") or, for kind "vocos", a ``VocosVocoder``."""
+    from .vocos_vocoder import VocosVocoder
+
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"student vocoder not found: {path}")
@@ -223,10 +226,13 @@ def load_student(path: Path | str, n_mels: int = 80) -> HifiGanGenerator:
     for k, v in fields.items():
         if isinstance(v, list):
             fields[k] = tuple(v)
-    fields["kind"] = "student"
+    if fields.get("kind") != "vocos":
+        fields["kind"] = "student"
     try:
         cfg = VocoderConfig(**fields)
-        gen = HifiGanGenerator(cfg, n_mels)
+        gen: nn.Module = (
+            VocosVocoder(cfg, n_mels) if cfg.kind == "vocos" else HifiGanGenerator(cfg, n_mels)
+        )
         gen.load_state_dict(ckpt["state_dict"])
     except (TypeError, RuntimeError) as e:
         raise ConfigError(f"{path}: student config and weights do not match: {e}") from e

@@ -26,6 +26,7 @@ from .encodec_compat import import_encodec
 from .hifigan import HifiGanGenerator, load_teacher
 from .layers import LayerNorm
 from .mel import MelAnalysis
+from .vocos_vocoder import VocosVocoder
 
 
 class ConvNeXtStack(nn.Module):
@@ -108,25 +109,28 @@ class MelCodec(nn.Module):
         # wheel, loaded on first use); a student is a registered module saved with the codec.
         self._teacher: list[HifiGanGenerator] = []
         if cfg.vocoder.kind == "student":
-            self.student = HifiGanGenerator(cfg.vocoder, cfg.n_mels)
+            self.student: nn.Module = HifiGanGenerator(cfg.vocoder, cfg.n_mels)
+        elif cfg.vocoder.kind == "vocos":
+            self.student = VocosVocoder(cfg.vocoder, cfg.n_mels, cfg.mel_hop)
 
     # ---- vocoder ---------------------------------------------------------------------------
     @property
-    def vocoder(self) -> HifiGanGenerator:
-        if self.cfg.vocoder.kind == "student":
+    def vocoder(self) -> nn.Module:
+        if self.cfg.vocoder.kind in ("student", "vocos"):
             return self.student
         if not self._teacher:
             self._teacher.append(load_teacher(n_mels=self.cfg.n_mels))
         return self._teacher[0]
 
-    def use_vocoder(self, vocoder: HifiGanGenerator | None) -> None:
+    def use_vocoder(self, vocoder: nn.Module | None) -> None:
         """Switch to a student (its config and weights) or, with None, to the teacher."""
         if vocoder is None:
             self.cfg.vocoder = VocoderConfig()
             if hasattr(self, "student"):
                 del self.student
             return
-        self.cfg.vocoder = dataclasses.replace(vocoder.cfg, kind="student")
+        kind = "vocos" if isinstance(vocoder, VocosVocoder) else "student"
+        self.cfg.vocoder = dataclasses.replace(vocoder.cfg, kind=kind)
         self.student = vocoder
 
     # ---- mel -------------------------------------------------------------------------------
