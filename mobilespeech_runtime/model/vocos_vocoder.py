@@ -67,6 +67,8 @@ class SpectralFrameHead(nn.Module):
         self.frame = nn.Linear(w.shape[0], w.shape[1])
         self.frame.weight.copy_(w.T.float())
         self.frame.bias.copy_(b.float())
+        # it writes waveform samples: export's quantization leaves it fp32 (export/lower.py)
+        self.frame.keep_fp32 = True  # type: ignore[attr-defined]
         del self.proj, self.basis  # an unused buffer would still be stored in the program
 
     def forward(self, x: Tensor) -> Tensor:

@@ -173,12 +173,14 @@ typedef struct ms_timings {
   double prompt_s;      /* prompt conditioning + encoder programs (0 when cached) */
   double text_s;        /* text/duration program, summed over chunks */
   double smd_s;         /* SMD step program calls */
-  double decoder_s;     /* decoder program calls */
+  double decoder_s;     /* decoder program calls (the mel codec: tokens -> mel; see vocoder_s) */
   double first_audio_s; /* from ms_synth_start to the end of the first ms_synth_next with audio;
                            negative while no audio has been produced */
   double audio_s;       /* seconds of audio produced so far */
   int64_t smd_calls;
   int64_t frames;
+  /* since 0.6 (callers with an older, shorter struct_size do not get these): */
+  double vocoder_s;     /* the mel codec's vocoder program calls (mel -> audio) */
 } ms_timings;
 
 /* ---- library ---------------------------------------------------------------------------- */

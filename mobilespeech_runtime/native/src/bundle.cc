@@ -296,7 +296,7 @@ Bundle OpenBundle(const std::string& root_in, bool verify_checksums) {
       if (cached.empty() || ::stat(cached.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
         if (buildable) {
           Bad("bundle file missing: " + p + " (built from " + built->as_string() +
-              ", not shipped: run `python -m export.vocoder --bundle " + b.root + "`)");
+              ", not shipped: run `python -m export.vocoder build --bundle " + b.root + "`)");
         }
         Bad("bundle file missing: " + p);
       }

@@ -802,15 +802,18 @@ bool Synthesizer::Next(ms_audio_chunk* out) {
     auto mel_t = Blob(j.mel.data(),
                       {1, static_cast<int32_t>(c.n_mels), static_cast<int32_t>(mel_frames)},
                       ScalarType::Float);
+    const auto t_voc = Clock::now();
+    timings_.decoder_s += Seconds(t0, t_voc);
     CopyOut(vocoder_->Run("vocode", {EValue(*mel_t)}), 0, ScalarType::Float,
             static_cast<size_t>(w * hop), "vocode", &j.wav);
+    timings_.vocoder_s += Seconds(t_voc, Clock::now());
   } else {
     CopyOut(decoder_->Run("decode", {EValue(*tok_t), EValue(*keep_t)}), 0, ScalarType::Float,
             static_cast<size_t>(w * hop), "decode", &j.wav);
   }
   chunk_.assign(j.wav.begin() + ctx * hop, j.wav.begin() + (ctx + win.frames) * hop);
   for (float& x : chunk_) x = std::min(1.0f, std::max(-1.0f, x));  // np.clip (NaN stays NaN)
-  timings_.decoder_s += Seconds(t0, Clock::now());
+  if (!c.mel_codec) timings_.decoder_s += Seconds(t0, Clock::now());
   timings_.audio_s += static_cast<double>(chunk_.size()) / static_cast<double>(c.sample_rate);
   out->samples = chunk_.data();
   out->n_samples = chunk_.size();

@@ -1,0 +1,224 @@
+"""Per-stage profile of one synthesis through both runtimes: where the milliseconds go.
+
+    python -m benchmarks.stages --bundle models/demo --threads 1,2 --repeats 5
+
+For each thread count, in a fresh process per runtime (clean thread settings, warm after one
+untimed call): the Python runtime (``Synthesizer.stream``) and the C CLI (``mobilespeech_cli
+--bench --json``, the engine Android and iOS run) synthesize the README sentence (~3 s) and a
+~10 s sentence with the bundle's default voice. Stages, in ms per utterance (median of the
+runs) and as a share of the wall time:
+
+- ``frontend``: text -> phoneme ids (normalizer, lexicon, g2p);
+- ``prompt``: prompt conditioning (read, resample, checks) + encoder programs; cached after the
+  first call with the same voice, so the cold first call is reported beside the warm median;
+- ``text``: the text/duration program; ``smd``: every SMD step (with text guidance each step
+  is one batch-2 pass); ``decoder``: tokens -> mel (decoder.pte); ``vocoder``: mel -> audio;
+- ``other``: wall minus the stages: the runtime loop's own work (noise, windowing, copies,
+  Python overhead).
+
+It also reports how much of the vocoder's work is overlap: each window is ``chunk + 2 x
+context`` tokens for ``chunk`` kept. Results: ``benchmarks/results/stages.{json,md}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+TEXTS = {
+    "readme": "Hello from MobileSpeech. It runs on your phone.",
+    "10s": (
+        "The old lighthouse keeper climbed the winding stairs every evening, lit the great "
+        "lamp, and watched the ships pass safely through the narrow channel until morning."
+    ),
+}
+STAGES = ("frontend", "prompt", "text", "smd", "decoder", "vocoder")
+
+
+def _env(threads: int) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(OMP_NUM_THREADS=str(threads), OMP_WAIT_POLICY="PASSIVE", PYTHONWARNINGS="ignore")
+    return env
+
+
+def python_worker(bundle: str, threads: int, repeats: int, texts: dict[str, str]) -> dict:
+    """Runs inside a fresh process: the Python runtime, warm, per text."""
+    import warnings
+
+    warnings.simplefilter("ignore")
+    import torch
+
+    torch.set_num_threads(threads)
+    from mobilespeech_runtime import Synthesizer
+
+    t0 = time.perf_counter()
+    synth = Synthesizer.from_bundle(bundle, num_threads=threads)
+    load_s = time.perf_counter() - t0
+    out: dict[str, Any] = {"load_s": load_s, "texts": {}}
+    for name, text in texts.items():
+        runs = []
+        for i in range(repeats + 1):
+            t0 = time.perf_counter()
+            audio = sum(c.size for c in synth.stream(text, seed=0))
+            wall = time.perf_counter() - t0
+            tm = synth.last_timings.as_dict()
+            runs.append({"wall_s": wall, "audio_s": audio / synth.sample_rate, **tm})
+        out["texts"][name] = {"cold": runs[0], "runs": runs[1:]}
+    return out
+
+
+def run_python(bundle: Path, threads: int, repeats: int) -> dict:
+    code = (
+        "import json, sys; from benchmarks.stages import python_worker; "
+        f"print(json.dumps(python_worker({str(bundle)!r}, {threads}, {repeats}, "
+        f"{TEXTS!r})))"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=_env(threads), capture_output=True,
+        text=True, timeout=1800,
+    )  # fmt: skip
+    if res.returncode != 0:
+        raise RuntimeError(f"python worker failed: {res.stderr[-2000:]}")
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def run_cli(cli: Path, bundle: Path, threads: int, repeats: int) -> dict:
+    out: dict[str, Any] = {"texts": {}}
+    for name, text in TEXTS.items():
+        cmd = [str(cli), "--bundle", str(bundle), "--text", text, "--threads", str(threads),
+               "--bench", str(repeats), "--warmup", "1", "--json", "--seed", "0"]  # fmt: skip
+        res = subprocess.run(cmd, env=_env(threads), capture_output=True, text=True, timeout=1800)
+        if res.returncode != 0:
+            raise RuntimeError(f"{cli} failed ({res.returncode}): {res.stderr[-2000:]}")
+        out["texts"][name] = json.loads(res.stdout.strip().splitlines()[-1])
+    return out
+
+
+def _row(stages: dict[str, float], wall: float) -> dict[str, float]:
+    row = {k: stages.get(k, 0.0) * 1000.0 for k in STAGES}
+    row["other"] = max(0.0, wall * 1000.0 - sum(row.values()))
+    row["wall"] = wall * 1000.0
+    return row
+
+
+def summarize(py: dict, cli: dict | None) -> dict[str, Any]:
+    """Median stage times (ms) per runtime x text."""
+    rows: dict[str, Any] = {}
+    for name, d in py["texts"].items():
+        runs = d["runs"]
+        med = {k: statistics.median(r[k] for r in runs) for k in STAGES}
+        wall = statistics.median(r["wall_s"] for r in runs)
+        rows[f"python/{name}"] = {
+            **_row(med, wall),
+            "audio_s": runs[0]["audio_s"],
+            "rtf": statistics.median(r["wall_s"] / r["audio_s"] for r in runs),
+            "first_audio_ms": 1000.0 * statistics.median(r["first_audio"] for r in runs),
+            "cold_prompt_ms": 1000.0 * d["cold"]["prompt"],
+            "smd_calls": runs[0]["smd_calls"],
+            "frames": runs[0]["frames"],
+        }
+    for name, d in (cli or {}).get("texts", {}).items():
+        stages = d["stages_s"]
+        rtf = d["rtf"]["median"] if isinstance(d["rtf"], dict) else d["rtf"]
+        first = d["first_audio_ms"]
+        wall = rtf * d["audio_s"]  # stages_s are the last run's; wall from the median RTF
+        rows[f"c/{name}"] = {
+            **_row(stages, wall),
+            "audio_s": d["audio_s"],
+            "rtf": rtf,
+            "first_audio_ms": first["median"] if isinstance(first, dict) else first,
+            "smd_calls": d["smd_calls"],
+            "frames": d["frames"],
+            "peak_rss_mib": d.get("peak_rss_mib"),
+        }
+    return rows
+
+
+def overlap(bundle: Path) -> dict[str, Any]:
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    codec = manifest["config"]["codec"]
+    chunk, ctx = codec["decode_chunk_frames"], codec["decode_context_frames"]
+    return {
+        "chunk": chunk,
+        "context": ctx,
+        "window_over_kept": (chunk + 2 * ctx) / chunk,
+        "guidance": manifest["config"]["schedule"].get("guidance", 0.0),
+        "steps": manifest["config"]["schedule"]["steps"],
+        "vocoder": codec.get("vocoder", {}).get("kind"),
+    }
+
+
+def markdown(res: dict[str, Any]) -> str:
+    lines = [f"# Per-stage profile: {res['bundle']}", "",
+             f"{res['machine']}; {res['when']}; load average at start {res['load']}; "
+             f"median of {res['repeats']} warm runs after one untimed call, fresh process per "
+             "runtime x threads. Vocoder: "
+             f"`{res['overlap']['vocoder']}`; decode window {res['overlap']['chunk']} + 2 x "
+             f"{res['overlap']['context']} context tokens (the vocoder computes "
+             f"{res['overlap']['window_over_kept']:.2f}x the audio it keeps); text guidance "
+             f"{res['overlap']['guidance']} (each SMD step a batch-2 pass); steps "
+             f"{res['overlap']['steps']}.", ""]  # fmt: skip
+    head = "| runtime / text | threads | audio s | " + " | ".join(
+        f"{k} ms (%)" for k in (*STAGES, "other")
+    ) + " | wall ms | RTF | first audio ms |"
+    lines += [head, "|" + "---|" * (head.count("|") - 1)]
+    for th, rows in res["threads"].items():
+        for key, r in rows.items():
+            cells = [f"{r[k]:.0f} ({100 * r[k] / max(r['wall'], 1e-9):.0f})" for k in
+                     (*STAGES, "other")]  # fmt: skip
+            lines.append(f"| {key} | {th} | {r['audio_s']:.2f} | " + " | ".join(cells)
+                         + f" | {r['wall']:.0f} | {r['rtf']:.3f} | {r['first_audio_ms']:.0f} |")  # fmt: skip
+    lines += ["", "Cold prompt (first call with a voice: read, resample, encode), Python: "
+              + ", ".join(f"{th} threads {rows[next(iter(rows))]['cold_prompt_ms']:.0f} ms"
+                          for th, rows in res["threads"].items()), ""]  # fmt: skip
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.stages", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    ap.add_argument("--bundle", type=Path, default=REPO / "models" / "demo")
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--cli", type=Path, default=REPO / "build" / "native" / "mobilespeech_cli")
+    ap.add_argument("--no-cli", action="store_true")
+    ap.add_argument("--out-dir", type=Path, default=REPO / "benchmarks" / "results")
+    ap.add_argument("--tag", default="stages")
+    args = ap.parse_args(argv)
+    if not args.no_cli and not args.cli.is_file():
+        print(f"error: {args.cli} not found: build it (scripts/build_native.sh) or --no-cli",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    res: dict[str, Any] = {
+        "bundle": str(args.bundle),
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+        "when": time.strftime("%Y-%m-%d %H:%M"),
+        "load": [round(x, 2) for x in os.getloadavg()],
+        "repeats": args.repeats,
+        "overlap": overlap(args.bundle),
+        "threads": {},
+    }
+    for th in (int(x) for x in args.threads.split(",")):
+        py = run_python(args.bundle, th, args.repeats)
+        cli = None if args.no_cli else run_cli(args.cli, args.bundle, th, args.repeats)
+        res["threads"][str(th)] = summarize(py, cli)
+    res["load_end"] = [round(x, 2) for x in os.getloadavg()]
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    (args.out_dir / f"{args.tag}.json").write_text(json.dumps(res, indent=1))
+    md = markdown(res)
+    (args.out_dir / f"{args.tag}.md").write_text(md)
+    print(md)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
