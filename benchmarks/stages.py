@@ -66,7 +66,7 @@ def python_worker(bundle: str, threads: int, repeats: int, texts: dict[str, str]
     out: dict[str, Any] = {"load_s": load_s, "texts": {}}
     for name, text in texts.items():
         runs = []
-        for i in range(repeats + 1):
+        for _ in range(repeats + 1):
             t0 = time.perf_counter()
             audio = sum(c.size for c in synth.stream(text, seed=0))
             wall = time.perf_counter() - t0
@@ -83,9 +83,13 @@ def run_python(bundle: Path, threads: int, repeats: int) -> dict:
         f"{TEXTS!r})))"
     )
     res = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, env=_env(threads), capture_output=True,
-        text=True, timeout=1800,
-    )  # fmt: skip
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env=_env(threads),
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     if res.returncode != 0:
         raise RuntimeError(f"python worker failed: {res.stderr[-2000:]}")
     return json.loads(res.stdout.strip().splitlines()[-1])
@@ -94,8 +98,22 @@ def run_python(bundle: Path, threads: int, repeats: int) -> dict:
 def run_cli(cli: Path, bundle: Path, threads: int, repeats: int) -> dict:
     out: dict[str, Any] = {"texts": {}}
     for name, text in TEXTS.items():
-        cmd = [str(cli), "--bundle", str(bundle), "--text", text, "--threads", str(threads),
-               "--bench", str(repeats), "--warmup", "1", "--json", "--seed", "0"]  # fmt: skip
+        cmd = [
+            str(cli),
+            "--bundle",
+            str(bundle),
+            "--text",
+            text,
+            "--threads",
+            str(threads),
+            "--bench",
+            str(repeats),
+            "--warmup",
+            "1",
+            "--json",
+            "--seed",
+            "0",
+        ]
         res = subprocess.run(cmd, env=_env(threads), capture_output=True, text=True, timeout=1800)
         if res.returncode != 0:
             raise RuntimeError(f"{cli} failed ({res.returncode}): {res.stderr[-2000:]}")
@@ -158,34 +176,53 @@ def overlap(bundle: Path) -> dict[str, Any]:
 
 
 def markdown(res: dict[str, Any]) -> str:
-    lines = [f"# Per-stage profile: {res['bundle']}", "",
-             f"{res['machine']}; {res['when']}; load average at start {res['load']}; "
-             f"median of {res['repeats']} warm runs after one untimed call, fresh process per "
-             "runtime x threads. Vocoder: "
-             f"`{res['overlap']['vocoder']}`; decode window {res['overlap']['chunk']} + 2 x "
-             f"{res['overlap']['context']} context tokens (the vocoder computes "
-             f"{res['overlap']['window_over_kept']:.2f}x the audio it keeps); text guidance "
-             f"{res['overlap']['guidance']} (each SMD step a batch-2 pass); steps "
-             f"{res['overlap']['steps']}.", ""]  # fmt: skip
-    head = "| runtime / text | threads | audio s | " + " | ".join(
-        f"{k} ms (%)" for k in (*STAGES, "other")
-    ) + " | wall ms | RTF | first audio ms |"
+    lines = [
+        f"# Per-stage profile: {res['bundle']}",
+        "",
+        f"{res['machine']}; {res['when']}; load average at start {res['load']}; "
+        f"median of {res['repeats']} warm runs after one untimed call, fresh process per "
+        "runtime x threads. Vocoder: "
+        f"`{res['overlap']['vocoder']}`; decode window {res['overlap']['chunk']} + 2 x "
+        f"{res['overlap']['context']} context tokens (the vocoder computes "
+        f"{res['overlap']['window_over_kept']:.2f}x the audio it keeps); text guidance "
+        f"{res['overlap']['guidance']} (each SMD step a batch-2 pass); steps "
+        f"{res['overlap']['steps']}.",
+        "",
+    ]
+    head = (
+        "| runtime / text | threads | audio s | "
+        + " | ".join(f"{k} ms (%)" for k in (*STAGES, "other"))
+        + " | wall ms | RTF | first audio ms |"
+    )
     lines += [head, "|" + "---|" * (head.count("|") - 1)]
     for th, rows in res["threads"].items():
         for key, r in rows.items():
-            cells = [f"{r[k]:.0f} ({100 * r[k] / max(r['wall'], 1e-9):.0f})" for k in
-                     (*STAGES, "other")]  # fmt: skip
-            lines.append(f"| {key} | {th} | {r['audio_s']:.2f} | " + " | ".join(cells)
-                         + f" | {r['wall']:.0f} | {r['rtf']:.3f} | {r['first_audio_ms']:.0f} |")  # fmt: skip
-    lines += ["", "Cold prompt (first call with a voice: read, resample, encode), Python: "
-              + ", ".join(f"{th} threads {rows[next(iter(rows))]['cold_prompt_ms']:.0f} ms"
-                          for th, rows in res["threads"].items()), ""]  # fmt: skip
+            cells = [
+                f"{r[k]:.0f} ({100 * r[k] / max(r['wall'], 1e-9):.0f})" for k in (*STAGES, "other")
+            ]
+            lines.append(
+                f"| {key} | {th} | {r['audio_s']:.2f} | "
+                + " | ".join(cells)
+                + f" | {r['wall']:.0f} | {r['rtf']:.3f} | {r['first_audio_ms']:.0f} |"
+            )
+    lines += [
+        "",
+        "Cold prompt (first call with a voice: read, resample, encode), Python: "
+        + ", ".join(
+            f"{th} threads {rows[next(iter(rows))]['cold_prompt_ms']:.0f} ms"
+            for th, rows in res["threads"].items()
+        ),
+        "",
+    ]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m benchmarks.stages", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    ap = argparse.ArgumentParser(
+        prog="python -m benchmarks.stages",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--bundle", type=Path, default=REPO / "models" / "demo")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--repeats", type=int, default=5)
@@ -195,8 +232,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tag", default="stages")
     args = ap.parse_args(argv)
     if not args.no_cli and not args.cli.is_file():
-        print(f"error: {args.cli} not found: build it (scripts/build_native.sh) or --no-cli",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"error: {args.cli} not found: build it (scripts/build_native.sh) or --no-cli",
+            file=sys.stderr,
+        )
         return 2
     res: dict[str, Any] = {
         "bundle": str(args.bundle),

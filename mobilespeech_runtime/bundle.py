@@ -12,7 +12,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
