@@ -6,13 +6,17 @@ the ``Synthesizer`` runs the same ones, so Python and C (``native/src``) give th
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import math
 import operator
 import os
-from collections.abc import Sequence
+import secrets
+import stat
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from .errors import ConfigError, InvalidTextError
+from .errors import ConfigError, FileAccessError, InvalidTextError
 
 MAX_THREADS = 256  # as the C ABI (ms_synth_options.num_threads)
 MAX_STEPS_PER_LAYER = 64
@@ -22,6 +26,7 @@ SEED_MAX = 2**64 - 1  # seeds are uint64, as in the C ABI
 # twenty minutes of audio. The C runtime applies the same bound (engine.cc).
 PHONEMES_PER_CHAR = 1.5
 MAX_TEXT_FILE_BYTES_PER_CHAR = 4  # UTF-8 needs at most 4 bytes a character
+MAX_PIPE_BYTES = 1 << 26  # a pipe (FIFO, /dev/fd/N, <(...)) is read up to 64 MiB, as in C
 
 
 def check_text(text: object, max_chars: int, reject_nul: bool = True) -> str:
@@ -54,14 +59,52 @@ def max_request_phonemes(max_chars: int) -> int:
     return int(PHONEMES_PER_CHAR * max_chars)
 
 
-def read_text_file(path: str | Path, max_chars: int) -> str:
-    """Read at most what ``max_chars`` characters can take, so /dev/zero cannot eat memory."""
-    limit = MAX_TEXT_FILE_BYTES_PER_CHAR * max_chars
+# ---- input files: regular files and pipes, read with a bound; nothing else -------------------
+def input_kind(path: str | Path, what: str, error: type[FileAccessError] = FileAccessError) -> str:
+    """'file' or 'pipe' (a FIFO, /dev/fd/N, a process substitution); else ``error``.
+
+    Devices (/dev/zero, a terminal), sockets and folders are refused at once: reading them
+    could block or never end. mobilespeech_cli.cc applies the same rule (README, "Errors and
+    exit codes").
+    """
     try:
-        with open(path, "rb") as f:
-            data = f.read(limit + 1)
+        mode = os.stat(path).st_mode
+    except FileNotFoundError as e:
+        raise error(f"{what} file not found: {path}") from e
     except OSError as e:
-        raise ConfigError(f"cannot read --text-file {path}: {e.strerror or e}") from e
+        raise error(f"cannot read {what} {path}: {e.strerror or e}") from e
+    if stat.S_ISDIR(mode):
+        raise error(f"{what} {path} is a directory, not a file")
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISFIFO(mode):
+        return "pipe"
+    raise error(f"{what} {path} is not a regular file or a pipe (a device or a socket)")
+
+
+def read_input(
+    path: str | Path, what: str, max_bytes: int, error: type[FileAccessError] = FileAccessError
+) -> bytes:
+    """At most ``max_bytes + 1`` bytes of a regular file or a pipe (the caller reports "too
+    long"). A named pipe is opened without waiting for a writer: with none it reads as empty
+    (``error``), so a FIFO nobody writes to cannot hang the command."""
+    kind = input_kind(path, what, error)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | (os.O_NONBLOCK if kind == "pipe" else 0))
+        os.set_blocking(fd, True)
+        with open(fd, "rb") as f:
+            data = f.read(max_bytes + 1)
+    except OSError as e:
+        raise error(f"cannot read {what} {path}: {e.strerror or e}") from e
+    if kind == "pipe" and not data:
+        raise error(f"{what} {path} is a pipe with no data (start its writer first)")
+    return data
+
+
+def read_text_file(path: str | Path, max_chars: int) -> str:
+    """Read at most what ``max_chars`` characters can take (files and pipes only)."""
+    limit = MAX_TEXT_FILE_BYTES_PER_CHAR * max_chars
+    data = read_input(path, "--text-file", limit)
     if len(data) > limit:
         raise InvalidTextError(
             f"--text-file {path} is over {limit} bytes; the limit is {max_chars} characters "
@@ -92,11 +135,13 @@ def check_seed(seed: object) -> int | None:
 def check_steps(steps: object, n_codebooks: int) -> tuple[int, ...] | None:
     if steps is None:
         return None
+    if getattr(steps, "ndim", None) == 1:  # a numpy array (of integers, checked below)
+        steps = list(steps)  # type: ignore[call-overload]
     if isinstance(steps, str | bytes) or not isinstance(steps, Sequence):
         raise ConfigError("steps must be a sequence of integers, one per codec layer")
     out = []
     for s in steps:
-        if isinstance(s, bool):
+        if isinstance(s, bool) or type(s).__name__ == "bool_":
             raise ConfigError("steps must be integers, got a bool")
         try:
             out.append(operator.index(s))
@@ -134,42 +179,132 @@ def check_threads(value: object) -> int | None:
     return n or None
 
 
-def _same_file(a: Path, b: Path) -> bool:
+# ---- output: checked up front, written atomically ---------------------------------------------
+def _file_id(path: str | Path) -> tuple[int, int] | None:
     try:
-        return a.exists() and b.exists() and os.path.samefile(a, b)
+        st = os.stat(path)
     except OSError:
-        return False
+        return None
+    return (st.st_dev, st.st_ino)
 
 
-def check_out_path(out: str | Path, keep: Sequence[str | Path | None] = ()) -> Path:
-    """A writable ``.wav`` path that is not one of ``keep`` (the prompt): checked up front."""
+def _files_under(folder: Path) -> Iterable[Path]:
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            yield Path(root) / name
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def check_out_path(
+    out: str | Path,
+    keep: Sequence[str | Path | None] = (),
+    protect: Sequence[str | Path | None] = (),
+) -> Path:
+    """A ``.wav`` path we may write, checked before any work; returns the real target.
+
+    Refused (``ConfigError``): a folder, a name not ending in .wav, one of the run's inputs
+    ``keep`` (prompt, text file, checkpoint), and anything inside a ``protect`` folder (the
+    bundle in use) or the same file as one in it, through symlinks and hard links alike.
+    ``FileAccessError``: the folder is missing or cannot take a new file.
+    """
     path = Path(out)
     if path.is_dir():
         raise ConfigError(f"--out {out} is a directory; give a file name ending in .wav")
     if path.suffix.lower() != ".wav":
         raise ConfigError(f"--out {out}: the output is a WAV file; give a name ending in .wav")
+    real = Path(os.path.realpath(path))
+    target = _file_id(real)
+    for folder in protect:
+        if folder is None or not Path(folder).is_dir():
+            continue
+        root = Path(os.path.realpath(folder))
+        same = target is not None and any(_file_id(f) == target for f in _files_under(root))
+        if same or _inside(real, root):
+            raise ConfigError(
+                f"--out {out} is inside the model bundle {folder}; refusing to write there "
+                "(it would break the bundle): pick another folder"
+            )
     for other in keep:
-        if other is not None and (
-            _same_file(path, Path(other)) or path.resolve() == Path(other).resolve()
+        if other is None:
+            continue
+        if (target is not None and _file_id(other) == target) or real == Path(
+            os.path.realpath(other)
         ):
             raise ConfigError(
-                f"--out {out} is the input audio file; refusing to overwrite it (pick another name)"
+                f"--out {out} is an input of this run ({other}); refusing to overwrite it "
+                "(pick another name)"
             )
-    parent = path.parent
-    probe = parent
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir():
-        raise ConfigError(f"--out {out}: {probe} is not a directory")
-    existed = path.exists()
+    parent = real.parent
+    if not parent.is_dir():
+        reason = "is not a directory" if parent.exists() else "does not exist"
+        raise FileAccessError(f"cannot write --out {out}: the folder {parent} {reason}")
     try:
-        if parent.exists():
-            with open(path, "ab"):
-                pass
-            if not existed:
-                path.unlink()
-        elif not os.access(probe, os.W_OK):
-            raise PermissionError(13, "Permission denied")
+        if target is not None and not stat.S_ISREG(os.stat(real).st_mode):
+            if not os.access(real, os.W_OK):
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+        else:
+            fd, tmp = _create_temp(real)  # what write_file_atomic will do
+            os.close(fd)
+            os.unlink(tmp)
     except OSError as e:
-        raise ConfigError(f"cannot write --out {out}: {e.strerror or e}") from e
-    return path
+        raise FileAccessError(f"cannot write --out {out}: {e.strerror or e}") from e
+    return real
+
+
+def _create_temp(target: Path) -> tuple[int, Path]:
+    """A new file next to ``target`` (same folder, so the rename cannot cross file systems),
+    with the mode a plain open() would give it."""
+    while True:
+        tmp = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        except FileExistsError:
+            continue
+        return fd, tmp
+
+
+def write_file_atomic(path: str | Path, data: bytes, what: str = "") -> None:
+    """Write ``data`` to ``path`` so that it is either the whole new file or untouched.
+
+    A temporary file in the target's folder is written, fsynced and renamed over the target
+    (through symlinks: the file they point to is replaced). On any failure or interrupt the
+    temporary file is removed and an existing target is left as it was. A target that is not a
+    regular file (a device such as /dev/full, a FIFO) cannot be replaced: it is written in
+    place. Errors are ``FileAccessError`` with the system's reason ("No space left on device",
+    "File too large", "Permission denied").
+    """
+    name = f"{what} {path}" if what else str(path)
+    real = Path(os.path.realpath(path))
+    try:
+        try:
+            mode = os.stat(real).st_mode
+        except FileNotFoundError:
+            mode = None
+        if mode is not None and not stat.S_ISREG(mode):
+            with open(real, "wb") as f:
+                f.write(data)
+            return
+        fd, tmp = _create_temp(real)
+        try:
+            with open(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            if mode is not None:
+                os.chmod(tmp, stat.S_IMODE(mode))
+            os.replace(tmp, real)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        with contextlib.suppress(OSError):  # the rename itself, durable
+            dfd = os.open(real.parent, os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+    except OSError as e:
+        raise FileAccessError(f"cannot write {name}: {e.strerror or e}") from e

@@ -4,10 +4,15 @@ mobilespeech synth --text "Hello there." --out hello.wav            # bundled de
 mobilespeech synth --text "..." --prompt voice.wav --out out.wav --seed 3 --threads 2
 mobilespeech resynth --in speech.wav --out codec.wav                # what the codec keeps
 mobilespeech info
+mobilespeech normalize --text "On 12/03/2026 Henry VIII paid EUR 5.50."  # the words said
 
-Arguments, text, paths and the bundle's manifest are checked before torch or ExecuTorch are
-imported, so a bad input is reported in well under a second. Only our own lines reach stderr
-(errors, and warnings we mean) unless ``--verbose``.
+Arguments, text, the prompt's content, paths and the bundle's manifest are checked before
+torch or ExecuTorch are imported, so a bad input is reported in well under a second. Only our
+own lines reach stderr (errors, and warnings we mean) unless ``--verbose``. The output is
+written atomically (a temporary file renamed over it): a failed run leaves no partial file and
+an older output intact. Exit codes (the same from mobilespeech_cli): 0 ok, 1 internal error,
+2 usage, 3 bad text or audio, 4 bad bundle, 5 file I/O error, 6 out of memory, 130
+interrupted.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .checks import (
+    MAX_STEPS_PER_LAYER,
     MAX_THREADS,
     SEED_MAX,
     check_length_scale,
@@ -32,7 +38,15 @@ from .checks import (
     check_text,
     read_text_file,
 )
-from .errors import BundleError, ConfigError, InvalidAudioError, MobileSpeechError
+from .errors import (
+    BundleError,
+    ConfigError,
+    FileAccessError,
+    InvalidAudioError,
+    InvalidTextError,
+    MobileSpeechError,
+    exit_code,
+)
 
 DEMO_BUNDLE = Path(__file__).resolve().parent.parent / "models" / "demo"
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -55,11 +69,16 @@ def default_bundle() -> Path:
 # ---- argument types (argparse reports their errors with status 2) ---------------------------
 def steps_arg(value: str) -> tuple[int, ...]:
     try:
-        return tuple(int(s) for s in value.split(","))
+        steps = tuple(int(s) for s in value.split(","))
     except ValueError as e:
         raise argparse.ArgumentTypeError(
             f"{value!r}: steps are comma-separated integers, e.g. 8,2,1,1"
         ) from e
+    if any(not 1 <= n <= MAX_STEPS_PER_LAYER for n in steps):
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: each layer takes 1..{MAX_STEPS_PER_LAYER} steps"
+        )
+    return steps
 
 
 def _seed(value: str) -> int:
@@ -77,9 +96,9 @@ def _threads(value: str) -> int:
         n = int(value)
     except ValueError as e:
         raise argparse.ArgumentTypeError(f"{value!r} is not an integer") from e
-    if not 1 <= n <= MAX_THREADS:
-        raise argparse.ArgumentTypeError(f"must be in 1..{MAX_THREADS}, got {n}")
-    return n
+    if not 0 <= n <= MAX_THREADS:
+        raise argparse.ArgumentTypeError(f"must be in 0..{MAX_THREADS} (0: default), got {n}")
+    return n or None  # 0: the default, as mobilespeech_cli and the C ABI
 
 
 def _number(value: str) -> float:
@@ -152,9 +171,9 @@ def _manifest_limits(bundle: Path) -> dict[str, Any]:
 
     path = bundle / "manifest.json"
     if not bundle.is_dir():
-        raise ConfigError(
-            f"no model bundle at {bundle}; pass --bundle, --checkpoint, or build the "
-            "demo bundle (see README)"
+        raise BundleError(
+            f"no model bundle at {bundle} (bundle folder not found); pass --bundle, "
+            "--checkpoint, or build the demo bundle (see README)"
         )
     if not path.is_file():
         raise BundleError(f"{path} is missing: not a MobileSpeech bundle")
@@ -163,9 +182,14 @@ def _manifest_limits(bundle: Path) -> dict[str, Any]:
             raise BundleError(f"{path} is over {MAX_MANIFEST_BYTES} bytes")
         m = json.loads(path.read_text(encoding="utf-8"))
         cfg = m["config"]
+        from .config import AudioConfig
+
         return {
             "max_chars": int(cfg.get("frontend", {}).get("max_chars", 2000)),
             "n_codebooks": int(cfg["codec"]["n_codebooks"]),
+            "sample_rate": int(cfg["codec"]["sample_rate"]),
+            "audio": AudioConfig(**cfg.get("audio", {})),
+            "bundle": bundle,
         }
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as e:
         raise BundleError(f"{path}: malformed manifest ({e})") from e
@@ -178,34 +202,48 @@ def _limits(args: argparse.Namespace) -> dict[str, Any]:
         from .config import FrontendConfig
 
         if args.checkpoint and not Path(args.checkpoint).is_file():
-            raise ConfigError(f"no checkpoint file at {args.checkpoint}")
-        return {"max_chars": FrontendConfig().max_chars, "n_codebooks": None}
+            raise FileAccessError(f"no checkpoint file at {args.checkpoint}")
+        return {"max_chars": FrontendConfig().max_chars, "n_codebooks": None, "bundle": None}
     return _manifest_limits(args.bundle or default_bundle())
 
 
-def _check_audio_file(path: Path, what: str) -> None:
-    """Existence and a readable header (rate, channels) of an input audio file."""
-    from .audio import MAX_CHANNELS, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE
+def _read_audio_input(
+    path: Path, what: str, max_seconds: float, max_frames: int
+) -> tuple[Any, int]:
+    """An input audio file read once (it may be a pipe): header first, then the samples."""
+    from .audio import read_audio
 
-    if path.is_dir():
-        raise InvalidAudioError(f"{what} {path} is a directory, not a file")
-    if not path.is_file():
-        raise InvalidAudioError(f"{what} file not found: {path}")
-    import soundfile as sf
-
-    try:
-        info = sf.info(str(path))
-    except (RuntimeError, TypeError, ValueError, OSError, EOFError) as e:
-        raise InvalidAudioError(f"cannot read audio from {path}: {e}") from e
-    if not MIN_SAMPLE_RATE <= info.samplerate <= MAX_SAMPLE_RATE:
-        raise InvalidAudioError(
-            f"{path} declares {info.samplerate} Hz; supported rates are "
-            f"{MIN_SAMPLE_RATE}..{MAX_SAMPLE_RATE} Hz"
-        )
-    if not 1 <= info.channels <= MAX_CHANNELS:
-        raise InvalidAudioError(f"{path} has {info.channels} channels; 1..{MAX_CHANNELS} supported")
-    if info.frames == 0:
+    data, rate = read_audio(path, max_seconds, what, max_frames)
+    if data.shape[0] == 0:
         raise InvalidAudioError(f"{what} {path} holds no samples")
+    return data, rate
+
+
+def _check_prompt(data: Any, rate: int, limits: dict[str, Any]) -> tuple[Any, int]:
+    """The prompt conditioned as the model will condition it (too short, silent: refused
+    now, before the model loads); unchanged when there is no manifest to read limits from."""
+    if "audio" not in limits:
+        return data, rate
+    from .audio import condition_prompt
+
+    prompt = condition_prompt(data, rate, limits["sample_rate"], limits["audio"])
+    return prompt.samples, prompt.sample_rate
+
+
+def _check_pronounceable(text: str) -> None:
+    """Text with nothing to say is refused before the model loads (the frontend's own rule;
+    the lexicon does not matter for this, and digits always read as words)."""
+    from .frontend import strip_tags
+    from .frontend.normalize import normalize_text, to_ascii
+
+    ascii_text = to_ascii(strip_tags(text))
+    if any(c.isdigit() for c in ascii_text):
+        return
+    if not normalize_text(ascii_text, lexicon=lambda _w: True):
+        raise InvalidTextError(
+            "text has nothing to pronounce: no English letters or numbers were left after "
+            "removing unsupported characters (emoji, symbols, non-Latin scripts)"
+        )
 
 
 def _load(args: argparse.Namespace):  # noqa: ANN202 - returns a Synthesizer
@@ -230,32 +268,45 @@ def _load(args: argparse.Namespace):  # noqa: ANN202 - returns a Synthesizer
 
 
 # ---- commands ----------------------------------------------------------------------------------
+def _write_output(out: Path, samples: Any, sample_rate: int) -> None:
+    from .audio import wav_bytes
+    from .checks import write_file_atomic
+
+    write_file_atomic(out, wav_bytes(samples, sample_rate), "--out")
+
+
 def cmd_synth(args: argparse.Namespace) -> int:
+    from .audio import MAX_INPUT_FRAMES, MAX_INPUT_SECONDS
+
     limits = _limits(args)
     if args.text_file is not None:
         text = read_text_file(args.text_file, limits["max_chars"])
     else:
         text = args.text
     check_text(text, limits["max_chars"])
+    _check_pronounceable(text)
     if limits["n_codebooks"] is not None:
         check_steps(args.steps, limits["n_codebooks"])
-    if args.prompt is not None:
-        _check_audio_file(args.prompt, "--prompt")
-    check_out_path(args.out, keep=[args.prompt])
-
-    from .audio import write_wav
+    keep = [args.prompt, args.text_file, args.checkpoint]
+    check_out_path(args.out, keep=keep, protect=[limits["bundle"]])
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        prompt, rate = None, None
+        if args.prompt is not None:
+            data, rate = _read_audio_input(
+                args.prompt, "--prompt", MAX_INPUT_SECONDS, MAX_INPUT_FRAMES
+            )
+            prompt, rate = _check_prompt(data, rate, limits)
         synth = _load(args)
         synth.frontend.load()  # g2p model and lexicon load in seconds: keep that out of the RTF
         t0 = time.perf_counter()
         result = synth.synthesize(
-            text, args.prompt, seed=args.seed, steps=args.steps, length_scale=args.length_scale
+            text, prompt, rate, seed=args.seed, steps=args.steps, length_scale=args.length_scale
         )
         elapsed = time.perf_counter() - t0
     _show(caught, args.verbose)
-    write_wav(args.out, result.samples, result.sample_rate)
+    _write_output(args.out, result.samples, result.sample_rate)
     t = result.timings
     rtf = elapsed / max(result.seconds, 1e-9)
     print(f"wrote {args.out}: {result.seconds:.2f} s at {result.sample_rate} Hz")
@@ -267,20 +318,22 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 
 def cmd_resynth(args: argparse.Namespace) -> int:
-    _limits(args)
-    _check_audio_file(args.input, "--in")
-    check_out_path(args.out, keep=[args.input])
+    from .audio import MAX_INPUT_FRAMES, MAX_RESYNTH_INPUT_SECONDS
 
-    from .audio import write_wav
+    limits = _limits(args)
+    check_out_path(args.out, keep=[args.input, args.checkpoint], protect=[limits["bundle"]])
+    data, rate = _read_audio_input(
+        args.input, "--in", MAX_RESYNTH_INPUT_SECONDS, 2 * MAX_INPUT_FRAMES
+    )
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         synth = _load(args)
         t0 = time.perf_counter()
-        result = synth.resynthesize(args.input)
+        result = synth.resynthesize(data, rate)
         elapsed = time.perf_counter() - t0
     _show(caught, args.verbose)
-    write_wav(args.out, result.samples, result.sample_rate)
+    _write_output(args.out, result.samples, result.sample_rate)
     n, k, fr = synth.n_codebooks, synth.codebook_size, synth.frame_rate
     print(f"wrote {args.out}: {result.seconds:.2f} s at {result.sample_rate} Hz")
     print(
@@ -289,6 +342,21 @@ def cmd_resynth(args: argparse.Namespace) -> int:
         f"({n} x log2({k}) bits x {fr:.2f}/s)"
     )
     print(f"RTF: {elapsed:.3f}/{result.seconds:.3f} = {elapsed / max(result.seconds, 1e-9):.3f}")
+    return 0
+
+
+def cmd_normalize(args: argparse.Namespace) -> int:
+    """The words the voice will say, on one line (the frontend's normalization)."""
+    from .config import FrontendConfig
+    from .frontend import Frontend
+
+    cfg = FrontendConfig()
+    text = read_text_file(args.text_file, cfg.max_chars) if args.text_file else args.text
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sentences = Frontend(cfg).normalize(text)
+    _show(caught, False)
+    print(" ".join(sentences))
     return 0
 
 
@@ -353,23 +421,55 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("info", help="describe a model")
     _add_model_args(i)
     i.set_defaults(func=cmd_info)
+    n = sub.add_parser("normalize", help="print the words the voice will say for a text")
+    ntxt = n.add_mutually_exclusive_group(required=True)
+    ntxt.add_argument("--text")
+    ntxt.add_argument("--text-file", type=Path)
+    n.set_defaults(func=cmd_normalize)
     return ap
 
 
+# Options whose value may start with '-' ("--steps -1,1", "--text -hello"): argparse would
+# read such a value as an option and say "expected one argument".
+_VALUE_OPTIONS = frozenset({"--text", "--text-file", "--prompt", "--out", "--in", "--steps",
+                            "--seed", "--length-scale", "--threads", "--bundle", "--checkpoint"})
+
+
+def _attach_dash_values(argv: list[str]) -> list[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a in _VALUE_OPTIONS and i + 1 < len(argv) and argv[i + 1].startswith("-") and (
+            argv[i + 1] not in _VALUE_OPTIONS and not argv[i + 1].startswith("--")
+        ):
+            out.append(f"{a}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(a)
+        i += 1
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    with quiet_native_stderr(args.verbose):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(_attach_dash_values(argv))
+    with quiet_native_stderr(getattr(args, "verbose", False)):
         try:
             return args.func(args)
         except MobileSpeechError as e:
             print(f"error: {e}", file=err())
-            return 2
-        except MemoryError:
+            return exit_code(e)
+        except MemoryError as e:
             print("error: out of memory", file=err())
-            return 1
-        except KeyboardInterrupt:
+            return exit_code(e)
+        except KeyboardInterrupt as e:
             print("interrupted", file=err())
-            return 130
+            return exit_code(e)
+        except OSError as e:  # one our checks did not name (a file changed under us)
+            where = f" {e.filename}" if e.filename else ""
+            print(f"error: input/output error{where}: {e.strerror or e}", file=err())
+            return exit_code(FileAccessError(str(e)))
 
 
 if __name__ == "__main__":
