@@ -6,9 +6,13 @@
 //   mobilespeech_cli --bundle DIR --phonemes "HH AH0 L OW1 <sil>" --out out.wav
 //   mobilespeech_cli --bundle DIR --text "..." --bench 10 --json   # one JSON line
 //   mobilespeech_cli --bundle DIR --resynth speech.wav --out codec.wav  # the codec alone
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <algorithm>
 #include <cctype>
@@ -23,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "audio.h"
 #include "mobilespeech.h"
 #include "wav.h"
 
@@ -55,12 +60,25 @@ const char* kUsage =
     "                     min and max of RTF and time to first audio\n"
     "  --json             print one JSON line instead of text\n"
     "  --verbose          also show ExecuTorch's info log (default: its errors only; the\n"
-    "                     library reads MOBILESPEECH_LOG=none|error|info|debug)\n";
+    "                     library reads MOBILESPEECH_LOG=none|error|info|debug)\n"
+    "\n"
+    "Inputs are regular files or pipes; the output is written atomically (never inside the\n"
+    "bundle folder, never over an input). Exit codes (as `mobilespeech`): 0 ok, 1 internal\n"
+    "error, 2 usage, 3 bad text or audio, 4 bad bundle, 5 file I/O error, 6 out of memory.\n";
+
+// Exit codes, the table of mobilespeech_runtime/errors.py (README "Errors and exit codes").
+constexpr int kExitInternal = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitBadInput = 3;
+constexpr int kExitBadBundle = 4;
+constexpr int kExitIo = 5;
+constexpr int kExitNoMemory = 6;
+constexpr int kExitInterrupted = 130;
 
 constexpr size_t kMaxTextFileBytes = size_t(1) << 20;
 
 struct Args {
-  std::string bundle, text, phonemes, prompt, out, resynth;
+  std::string bundle, text, phonemes, prompt, out, resynth, text_file;
   bool have_text = false, have_phonemes = false, have_resynth = false;
   bool use_seed = false;
   uint64_t seed = 0;
@@ -74,7 +92,12 @@ struct Args {
 [[noreturn]] void Usage(const char* msg) {
   if (msg) std::fprintf(stderr, "error: %s\n\n", msg);
   std::fputs(kUsage, stderr);
-  std::exit(2);
+  std::exit(kExitUsage);
+}
+
+[[noreturn]] void Die(int code, const std::string& msg) {
+  std::fprintf(stderr, "error: %s\n", msg.c_str());
+  std::exit(code);
 }
 
 bool ParseInt(const char* s, long long lo, long long hi, long long* out) {
@@ -102,27 +125,19 @@ Args Parse(int argc, char** argv) {
       a.text = val();
       a.have_text = true;
     } else if (k == "--text-file") {
-      const char* path = val();
-      FILE* f = std::fopen(path, "rb");
-      if (!f) {
-        std::fprintf(stderr, "error: cannot read --text-file %s: %s\n", path, std::strerror(errno));
-        std::exit(2);
+      // Bounded: a huge file cannot eat memory (the ABI checks the exact limit); devices and
+      // folders are refused, a FIFO without a writer reads as empty (wav.h ReadInputFile).
+      a.text_file = val();
+      std::string err;
+      if (!mobilespeech::ReadInputFile(a.text_file, "--text-file", kMaxTextFileBytes, &a.text,
+                                       &err)) {
+        Die(kExitIo, err);
       }
-      // Bounded: /dev/zero or a huge file cannot eat memory (the ABI checks the exact limit).
-      std::vector<char> buf(kMaxTextFileBytes + 1);
-      const size_t got = std::fread(buf.data(), 1, buf.size(), f);
-      const bool read_error = std::ferror(f) != 0;
-      std::fclose(f);
-      if (read_error) {
-        std::fprintf(stderr, "error: cannot read --text-file %s\n", path);
-        std::exit(2);
+      if (a.text.size() > kMaxTextFileBytes) {
+        Die(kExitBadInput, "--text-file " + a.text_file + " is over " +
+                               std::to_string(kMaxTextFileBytes) +
+                               " bytes; a request is at most a few thousand characters: split it");
       }
-      if (got > kMaxTextFileBytes) {
-        std::fprintf(stderr, "error: --text-file %s is over %zu bytes; a request is at most a "
-                     "few thousand characters: split it\n", path, kMaxTextFileBytes);
-        std::exit(2);
-      }
-      a.text.assign(buf.data(), got);
       a.have_text = true;
     } else if (k == "--resynth") {
       a.resynth = val();
@@ -190,8 +205,7 @@ Args Parse(int argc, char** argv) {
     Usage("give exactly one of --text, --text-file, --phonemes, --resynth");
   }
   if (a.have_text && a.text.find('\0') != std::string::npos) {
-    std::fprintf(stderr, "error: text contains a NUL character\n");
-    std::exit(2);
+    Die(kExitBadInput, "text contains a NUL character");
   }
   if (a.out.empty() && a.bench == 0) Usage("--out is required (except with --bench)");
   return a;
@@ -231,37 +245,106 @@ struct Run {
   std::vector<float> samples;
 };
 
-bool SameFile(const std::string& a, const std::string& b) {
-  struct stat sa, sb;
-  return !a.empty() && !b.empty() && ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 &&
-         sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+// The real path of `p` (symlinks resolved); for a path that does not exist yet, its folder's
+// real path + its name. "" when the folder does not exist either.
+std::string RealPath(const std::string& p) {
+  if (char* rp = ::realpath(p.c_str(), nullptr)) {
+    std::string r = rp;
+    std::free(rp);
+    return r;
+  }
+  const size_t slash = p.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : p.substr(0, slash);
+  char* rd = ::realpath(dir.c_str(), nullptr);
+  if (!rd) return "";
+  std::string r = rd;
+  std::free(rd);
+  return r + (r == "/" ? "" : "/") + (slash == std::string::npos ? p : p.substr(slash + 1));
+}
+
+bool Inside(const std::string& path, const std::string& root) {
+  return path == root || (path.size() > root.size() && path.compare(0, root.size(), root) == 0 &&
+                          (root == "/" || path[root.size()] == '/'));
+}
+
+// Whether a file under `dir` (recursively) is the file with this device and inode.
+bool HoldsFile(const std::string& dir, dev_t dev, ino_t ino, int depth = 0) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return false;
+  bool found = false;
+  while (dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    const std::string path = dir + "/" + name;
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0) continue;
+    if (S_ISREG(st.st_mode) && st.st_dev == dev && st.st_ino == ino) found = true;
+    if (S_ISDIR(st.st_mode) && depth < 8) found = HoldsFile(path, dev, ino, depth + 1);
+    if (found) break;
+  }
+  ::closedir(d);
+  return found;
 }
 
 // --out checked before anything runs (checks.py check_out_path): a .wav name, not a folder, not
-// the input audio, and writable.
-bool CheckOut(const std::string& out, const std::vector<std::string>& keep) {
-  auto bad = [&](const std::string& why) {
+// an input of the run, not inside or in the bundle folder (through symlinks and hard links),
+// a folder that exists and takes a new file. Returns 0 or the exit code.
+int CheckOut(const std::string& out, const std::string& bundle,
+             const std::vector<std::string>& keep) {
+  auto bad = [&](int code, const std::string& why) {
     std::fprintf(stderr, "error: --out %s: %s\n", out.c_str(), why.c_str());
-    return false;
+    return code;
   };
   std::string lower = out;
   for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   if (lower.size() < 5 || lower.compare(lower.size() - 4, 4, ".wav") != 0) {
-    return bad("the output is a WAV file; give a name ending in .wav");
+    return bad(kExitUsage, "the output is a WAV file; give a name ending in .wav");
   }
   struct stat st;
   const bool exists = ::stat(out.c_str(), &st) == 0;
-  if (exists && S_ISDIR(st.st_mode)) return bad("is a directory; give a file name ending in .wav");
+  if (exists && S_ISDIR(st.st_mode)) {
+    return bad(kExitUsage, "is a directory; give a file name ending in .wav");
+  }
+  const std::string real = RealPath(out);
+  const std::string root = RealPath(bundle);
+  if (!root.empty() && ((!real.empty() && Inside(real, root)) ||
+                        (exists && HoldsFile(root, st.st_dev, st.st_ino)))) {
+    return bad(kExitUsage, "is inside the model bundle " + bundle +
+                               "; refusing to write there (it would break the bundle): pick "
+                               "another folder");
+  }
   for (const std::string& k : keep) {
-    if (SameFile(out, k) || (!k.empty() && k == out)) {
-      return bad("is the input audio file; refusing to overwrite it (pick another name)");
+    if (k.empty()) continue;
+    struct stat sk;
+    const bool same = exists && ::stat(k.c_str(), &sk) == 0 && sk.st_dev == st.st_dev &&
+                      sk.st_ino == st.st_ino;
+    if (same || (!real.empty() && real == RealPath(k))) {
+      return bad(kExitUsage, "is an input of this run (" + k +
+                                 "); refusing to overwrite it (pick another name)");
     }
   }
-  FILE* f = std::fopen(out.c_str(), "ab");
-  if (!f) return bad(std::string("cannot write: ") + std::strerror(errno));
-  std::fclose(f);
-  if (!exists) ::unlink(out.c_str());
-  return true;
+  if (real.empty()) {
+    const size_t slash = out.find_last_of('/');
+    const std::string dir = slash == 0 ? "/" : out.substr(0, slash);
+    struct stat sd;
+    return bad(kExitIo, "cannot write: the folder " + dir +
+                            (::stat(dir.c_str(), &sd) == 0 ? " is not a directory"
+                                                            : " does not exist"));
+  }
+  if (exists && !S_ISREG(st.st_mode)) {  // a device or a FIFO: written in place
+    if (::access(real.c_str(), W_OK) != 0) {
+      return bad(kExitIo, std::string("cannot write: ") + std::strerror(errno));
+    }
+    return 0;
+  }
+  // What WriteFileAtomic will do: a new file in the target's folder.
+  const std::string probe = real.substr(0, real.find_last_of('/') + 1) + ".mobilespeech." +
+                            std::to_string(::getpid()) + ".probe";
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+  if (fd < 0) return bad(kExitIo, std::string("cannot write: ") + std::strerror(errno));
+  ::close(fd);
+  ::unlink(probe.c_str());
+  return 0;
 }
 
 // The notices Python prints as warnings (synthesizer.py / audio.py / frontend), from chunk flags.
@@ -287,11 +370,21 @@ void Notices(uint32_t flags, uint32_t* shown) {
   }
 }
 
+int ExitCode(ms_status st) {
+  switch (st) {
+    case MS_ERR_INVALID_ARGUMENT: return kExitUsage;
+    case MS_ERR_INVALID_TEXT:
+    case MS_ERR_INVALID_AUDIO: return kExitBadInput;
+    case MS_ERR_MODEL: return kExitBadBundle;
+    case MS_ERR_NO_MEMORY: return kExitNoMemory;
+    case MS_ERR_CANCELLED: return kExitInterrupted;
+    default: return kExitInternal;
+  }
+}
+
 int Fail(ms_synth* s, ms_status st, const char* what) {
   std::fprintf(stderr, "error: %s: %s (%s)\n", what, ms_last_error(s), ms_status_string(st));
-  return st == MS_ERR_INVALID_ARGUMENT || st == MS_ERR_INVALID_TEXT || st == MS_ERR_INVALID_AUDIO
-             ? 2
-             : 1;
+  return ExitCode(st);
 }
 
 // Symbol names -> ids through ms_synth_symbol.
@@ -367,24 +460,36 @@ std::string JsonString(const std::string& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A file-size limit (ulimit -f) makes write() fail with EFBIG ("File too large") instead of
+  // killing the process halfway through the output.
+  std::signal(SIGXFSZ, SIG_IGN);
   Args a = Parse(argc, argv);
 
+  if (!a.out.empty()) {
+    const int rc = CheckOut(a.out, a.bundle, {a.prompt, a.resynth, a.text_file});
+    if (rc != 0) return rc;
+  }
   mobilespeech::WavData prompt;
   const std::string& audio_in = a.have_resynth ? a.resynth : a.prompt;
   if (!audio_in.empty()) {
     std::string err;
-    if (!mobilespeech::ReadWav(audio_in, &prompt, &err)) {
+    bool io = false;
+    // The header's declared length is checked before any sample is read.
+    mobilespeech::WavReadLimits lim;
+    lim.max_seconds = a.have_resynth ? mobilespeech::kMaxResynthSeconds
+                                     : mobilespeech::kMaxPromptInputSeconds;
+    lim.max_frames = mobilespeech::kMaxPromptInputFrames * (a.have_resynth ? 2 : 1);
+    if (!mobilespeech::ReadWav(audio_in, &prompt, &err, lim, &io)) {
       std::fprintf(stderr, "error: cannot read the %s: %s\n", a.have_resynth ? "input" : "prompt",
                    err.c_str());
-      return 2;
+      return io ? kExitIo : kExitBadInput;
     }
     if (prompt.frames() == 0) {
       std::fprintf(stderr, "error: the %s %s holds no samples\n",
                    a.have_resynth ? "input" : "prompt", audio_in.c_str());
-      return 2;
+      return kExitBadInput;
     }
   }
-  if (!a.out.empty() && !CheckOut(a.out, {a.prompt, a.resynth})) return 2;
 
   ms_synth_options o;
   ms_synth_options_init(&o);
@@ -401,16 +506,16 @@ int main(int argc, char** argv) {
   ms_synth* s = ms_synth_create(&o, &st);
   const double load_s = Seconds(t_load, Clock::now());
   if (!s) {
-    return Fail(nullptr, st, st == MS_ERR_MODEL || st == MS_ERR_NO_MEMORY || st == MS_ERR_INTERNAL
-                                 ? "cannot load the bundle"
-                                 : "invalid options");
+    return Fail(nullptr, st, st == MS_ERR_NO_MEMORY ? "out of memory while loading the bundle"
+                             : st == MS_ERR_MODEL || st == MS_ERR_INTERNAL ? "cannot load the bundle"
+                                                                           : "invalid options");
   }
 
   std::vector<int32_t> ids;
   std::vector<size_t> lengths;
   if (a.have_phonemes && !PhonemeIds(s, a.phonemes, &ids, &lengths)) {
     ms_synth_destroy(s);
-    return 2;
+    return kExitBadInput;
   }
   const float* pcm = audio_in.empty() ? nullptr : prompt.samples.data();
   const size_t frames = audio_in.empty() ? 0 : prompt.frames();
@@ -480,7 +585,7 @@ int main(int argc, char** argv) {
     if (!mobilespeech::WriteWav(a.out, r.samples.data(), r.samples.size(), sr, a.float32, &err)) {
       std::fprintf(stderr, "error: %s\n", err.c_str());
       ms_synth_destroy(s);
-      return 1;
+      return kExitIo;
     }
   }
   const double rss = PeakRssMiB();
@@ -489,11 +594,12 @@ int main(int argc, char** argv) {
                 "\"runs\": %zu, \"warmup\": %d, \"audio_s\": %.6g, \"sample_rate\": %d, "
                 "\"rtf\": %s, \"first_audio_ms\": %s, \"load_ms\": %.6g, \"peak_rss_mib\": %.6g, "
                 "\"stages_s\": {\"frontend\": %.6g, \"prompt\": %.6g, \"text\": %.6g, "
-                "\"smd\": %.6g, \"decoder\": %.6g}, \"smd_calls\": %lld, \"frames\": %lld}\n",
+                "\"smd\": %.6g, \"decoder\": %.6g, \"vocoder\": %.6g}, \"smd_calls\": %lld, "
+                "\"frames\": %lld}\n",
                 JsonString(ms_version()).c_str(), JsonString(a.bundle).c_str(), lim.num_threads,
                 rtf.size(), warmup, r.audio, sr, Stats(rtf, 1.0, "", true).c_str(),
                 Stats(first, 1000.0, "", true).c_str(), load_s * 1000.0, rss, tm.frontend_s,
-                tm.prompt_s, tm.text_s, tm.smd_s, tm.decoder_s,
+                tm.prompt_s, tm.text_s, tm.smd_s, tm.decoder_s, tm.vocoder_s,
                 static_cast<long long>(tm.smd_calls), static_cast<long long>(tm.frames));
   } else if (!a.quiet) {
     if (!a.out.empty()) {
