@@ -33,13 +33,21 @@
  *     ms_status_string() return static strings.
  *
  * THREADS
- *   - One handle per thread: a handle must not be used by two threads at the same time.
- *     Different handles may be used concurrently from different threads.
+ *   - One handle per thread: a handle takes one call at a time. A call made while another
+ *     thread is in a call on the same handle returns MS_ERR_BUSY at once (message in
+ *     ms_last_error(NULL)) and changes nothing. Different handles may be used concurrently.
  *   - Exception: ms_synth_cancel(synth) may be called from any thread while the handle is alive
  *     (it sets an atomic flag that the synthesizing thread checks between program calls).
  *   - ExecuTorch has ONE thread pool per process. ms_synth_options.num_threads resizes it when
  *     no other handle is alive; while handles exist, a new handle with a different count uses
  *     the existing pool (see ms_limits.num_threads for the count in effect).
+ *
+ * HANDLES
+ *   - Every entry point checks that its handle is live (created and not yet destroyed) before
+ *     reading it: a destroyed handle gets MS_ERR_INVALID_ARGUMENT (message in
+ *     ms_last_error(NULL)), ms_synth_destroy of one does nothing, ms_synth_sample_rate gives 0
+ *     and ms_synth_symbol NULL. Limit: once a later ms_synth_create reuses the freed address,
+ *     the stale pointer names the new handle; do not keep pointers to destroyed handles.
  *
  * ERRORS
  *   - Functions return an ms_status; 0 (MS_OK) is success. No C++ exception crosses this ABI and
@@ -94,7 +102,9 @@ typedef enum ms_status {
   MS_ERR_CANCELLED = 6,        /* ms_synth_cancel stopped the synthesis */
   MS_ERR_STATE = 7,            /* ms_synth_next without a synthesis in progress */
   MS_ERR_INTERNAL = 8,         /* a bug: please report it with ms_last_error() */
-  MS_ERR_NO_MEMORY = 9         /* an allocation failed */
+  MS_ERR_NO_MEMORY = 9,        /* an allocation failed (also ExecuTorch's memory allocation) */
+  MS_ERR_BUSY = 10             /* another thread is in a call on this handle (see THREADS);
+                                  the message is in ms_last_error(NULL) */
 } ms_status;
 
 /* Opaque synthesizer: one loaded bundle plus the state of one synthesis. */

@@ -1,12 +1,15 @@
 // The C ABI (include/mobilespeech.h): argument checks, struct versioning, error capture.
 // Every entry point catches everything; no exception leaves this file.
 #include <algorithm>
+#include <atomic>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <new>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "common.h"
@@ -17,7 +20,15 @@
 #define MS_EXECUTORCH_VERSION "unknown"
 #endif
 
+// A handle carries a magic value, poisoned by ms_synth_destroy; every entry point also looks the
+// pointer up among the live handles before reading it, so a destroyed handle is refused
+// without touching freed memory (until the allocator hands the same address to a new handle).
+constexpr uint64_t kHandleMagic = 0x6d7373796e746821ULL;  // "mssynth!"
+constexpr uint64_t kHandleDead = 0xdeadbeefdeadbeefULL;
+
 struct ms_synth {
+  uint64_t magic = kHandleMagic;
+  std::atomic<bool> busy{false};  // a call is running on this handle (MS_ERR_BUSY for others)
   std::unique_ptr<mobilespeech::Synthesizer> impl;
   std::string last_error;
 };
@@ -32,6 +43,17 @@ constexpr size_t kMaxSteps = 64;
 
 thread_local std::string t_last_error;
 
+std::mutex g_handles_mu;
+std::unordered_set<const ms_synth*>& Handles() {
+  static auto* h = new std::unordered_set<const ms_synth*>();  // never destroyed: used at exit
+  return *h;
+}
+
+bool Live(const ms_synth* s) {
+  std::lock_guard<std::mutex> lock(g_handles_mu);
+  return Handles().count(s) != 0 && s->magic == kHandleMagic;
+}
+
 // Records `message` on the handle (or thread-locally without one), never throwing.
 ms_status Report(ms_synth* s, ms_status code, const char* message) noexcept {
   try {
@@ -45,6 +67,15 @@ ms_status Report(ms_synth* s, ms_status code, const char* message) noexcept {
   return code;
 }
 
+// ExecuTorch reports a failed allocation as Error::MemoryAllocationFailed (0x21) or
+// DelegateMemoryAllocationFailed (0x31); engine.cc words every ExecuTorch failure as
+// "... (error 0x%x)" / "(ExecuTorch error 0x%x)" under MS_ERR_MODEL. Those two are a lack of
+// memory, not a bad bundle.
+bool IsExecuTorchOutOfMemory(const char* what) {
+  const std::string m = what;
+  return m.find("error 0x21)") != std::string::npos || m.find("error 0x31)") != std::string::npos;
+}
+
 // Runs `fn` and converts anything it throws into a status + message.
 template <typename Fn>
 ms_status Guard(ms_synth* s, Fn&& fn) noexcept {
@@ -52,6 +83,9 @@ ms_status Guard(ms_synth* s, Fn&& fn) noexcept {
     if (s) s->last_error.clear();
     return fn();
   } catch (const Error& e) {
+    if (e.code() == MS_ERR_MODEL && IsExecuTorchOutOfMemory(e.what())) {
+      return Report(s, MS_ERR_NO_MEMORY, (std::string("out of memory: ") + e.what()).c_str());
+    }
     return Report(s, e.code(), e.what());
   } catch (const std::bad_alloc&) {
     return Report(s, MS_ERR_NO_MEMORY, "out of memory");
@@ -165,6 +199,47 @@ ms_status NullHandle() {
   return Report(nullptr, MS_ERR_INVALID_ARGUMENT, "synth is NULL");
 }
 
+// MS_OK for a live handle; else the status, with the message in ms_last_error(NULL).
+ms_status CheckHandle(const ms_synth* s) {
+  if (!s) return NullHandle();
+  if (!Live(s)) {
+    return Report(nullptr, MS_ERR_INVALID_ARGUMENT,
+                  "synth is not a live handle (already destroyed, or not from ms_synth_create)");
+  }
+  return MS_OK;
+}
+
+// Holds a handle for one call: a second thread calling meanwhile gets MS_ERR_BUSY (its message
+// in ms_last_error(NULL): the handle's own message belongs to the running call).
+class Hold {
+ public:
+  explicit Hold(ms_synth* s) : s_(s), held_(!s->busy.exchange(true, std::memory_order_acquire)) {}
+  ~Hold() {
+    if (held_) s_->busy.store(false, std::memory_order_release);
+  }
+  Hold(const Hold&) = delete;
+  Hold& operator=(const Hold&) = delete;
+  bool held() const { return held_; }
+
+ private:
+  ms_synth* s_;
+  bool held_;
+};
+
+ms_status Busy() {
+  return Report(nullptr, MS_ERR_BUSY,
+                "another thread is using this handle: a handle takes one call at a time (use "
+                "one handle per thread)");
+}
+
+// Checks the handle and holds it for the rest of the calling scope, or returns the status.
+#define MS_ENTER(synth)                          \
+  if (ms_status st_ = CheckHandle(synth)) {      \
+    return st_;                                  \
+  }                                              \
+  Hold hold_(const_cast<ms_synth*>(synth));      \
+  if (!hold_.held()) return Busy()
+
 // Concatenates a started synthesis into a malloc'ed buffer.
 ms_status Drain(ms_synth* s, float** out, size_t* n_out) {
   std::vector<float> all;
@@ -199,6 +274,7 @@ const char* ms_status_string(ms_status status) {
     case MS_ERR_STATE: return "MS_ERR_STATE";
     case MS_ERR_INTERNAL: return "MS_ERR_INTERNAL";
     case MS_ERR_NO_MEMORY: return "MS_ERR_NO_MEMORY";
+    case MS_ERR_BUSY: return "MS_ERR_BUSY";
   }
   return "MS_UNKNOWN_STATUS";
 }
@@ -247,6 +323,10 @@ ms_synth* ms_synth_create(const ms_synth_options* opts, ms_status* err) {
     so.length_scale = o.length_scale;
     auto handle = std::unique_ptr<ms_synth>(new ms_synth());
     handle->impl = std::make_unique<mobilespeech::Synthesizer>(so);
+    {
+      std::lock_guard<std::mutex> lock(g_handles_mu);
+      Handles().insert(handle.get());
+    }
     result = handle.release();
     return MS_OK;
   });
@@ -255,6 +335,13 @@ ms_synth* ms_synth_create(const ms_synth_options* opts, ms_status* err) {
 }
 
 void ms_synth_destroy(ms_synth* synth) {
+  if (!synth) return;
+  {
+    // A handle destroyed twice (or never created) is not in the set: nothing happens.
+    std::lock_guard<std::mutex> lock(g_handles_mu);
+    if (Handles().erase(synth) == 0) return;
+    synth->magic = kHandleDead;
+  }
   try {
     delete synth;
   } catch (...) {
@@ -262,13 +349,17 @@ void ms_synth_destroy(ms_synth* synth) {
 }
 
 const char* ms_last_error(const ms_synth* synth) {
+  if (synth && CheckHandle(synth) != MS_OK) return t_last_error.c_str();
   return synth ? synth->last_error.c_str() : t_last_error.c_str();
 }
 
-ms_status ms_synth_start(ms_synth* synth, const char* text, const float* prompt_pcm,
-                         size_t n_frames, int32_t sample_rate, int32_t channels,
-                         const ms_start_options* opts) {
-  if (!synth) return NullHandle();
+}  // extern "C"
+
+namespace {
+
+// The calls behind the entry points, on a handle already checked and held.
+ms_status Start(ms_synth* synth, const char* text, const float* prompt_pcm, size_t n_frames,
+                int32_t sample_rate, int32_t channels, const ms_start_options* opts) {
   ms_status st = Guard(synth, [&]() -> ms_status {
     synth->impl->Abort();
     if (!text) mobilespeech::Fail(MS_ERR_INVALID_ARGUMENT, "text is NULL");
@@ -281,11 +372,9 @@ ms_status ms_synth_start(ms_synth* synth, const char* text, const float* prompt_
   return st;
 }
 
-ms_status ms_synth_start_phonemes(ms_synth* synth, const int32_t* ids, const size_t* chunk_lengths,
-                                  size_t n_chunks, const float* prompt_pcm, size_t n_frames,
-                                  int32_t sample_rate, int32_t channels,
-                                  const ms_start_options* opts) {
-  if (!synth) return NullHandle();
+ms_status StartPhonemes(ms_synth* synth, const int32_t* ids, const size_t* chunk_lengths,
+                        size_t n_chunks, const float* prompt_pcm, size_t n_frames,
+                        int32_t sample_rate, int32_t channels, const ms_start_options* opts) {
   ms_status st = Guard(synth, [&]() -> ms_status {
     synth->impl->Abort();
     mobilespeech::CallOptions co = ReadStartOptions(opts);
@@ -298,58 +387,8 @@ ms_status ms_synth_start_phonemes(ms_synth* synth, const int32_t* ids, const siz
   return st;
 }
 
-ms_status ms_synth_next(ms_synth* synth, ms_audio_chunk* out) {
-  if (!synth) return NullHandle();
-  if (!out) return Report(synth, MS_ERR_INVALID_ARGUMENT, "out is NULL");
-  ms_status st = Guard(synth, [&]() -> ms_status {
-    return synth->impl->Next(out) ? MS_OK : MS_DONE;
-  });
-  if (st != MS_OK && st != MS_DONE) {
-    std::memset(out, 0, sizeof *out);
-    if (st != MS_ERR_STATE) synth->impl->Abort();
-  }
-  return st;
-}
-
-ms_status ms_synth_cancel(ms_synth* synth) {
-  if (!synth) return NullHandle();
-  synth->impl->Cancel();
-  return MS_OK;
-}
-
-ms_status ms_synth_speak(ms_synth* synth, const char* text, const float* prompt_pcm,
-                         size_t n_frames, int32_t sample_rate, int32_t channels,
-                         const ms_start_options* opts, float** out, size_t* n_out) {
-  if (out) *out = nullptr;
-  if (n_out) *n_out = 0;
-  if (!synth) return NullHandle();
-  if (!out || !n_out) return Report(synth, MS_ERR_INVALID_ARGUMENT, "out or n_out is NULL");
-  ms_status st = ms_synth_start(synth, text, prompt_pcm, n_frames, sample_rate, channels, opts);
-  if (st != MS_OK) return st;
-  st = Guard(synth, [&]() -> ms_status { return Drain(synth, out, n_out); });
-  if (st != MS_OK) synth->impl->Abort();
-  return st;
-}
-
-ms_status ms_synth_speak_phonemes(ms_synth* synth, const int32_t* ids, const size_t* chunk_lengths,
-                                  size_t n_chunks, const float* prompt_pcm, size_t n_frames,
-                                  int32_t sample_rate, int32_t channels,
-                                  const ms_start_options* opts, float** out, size_t* n_out) {
-  if (out) *out = nullptr;
-  if (n_out) *n_out = 0;
-  if (!synth) return NullHandle();
-  if (!out || !n_out) return Report(synth, MS_ERR_INVALID_ARGUMENT, "out or n_out is NULL");
-  ms_status st = ms_synth_start_phonemes(synth, ids, chunk_lengths, n_chunks, prompt_pcm,
-                                         n_frames, sample_rate, channels, opts);
-  if (st != MS_OK) return st;
-  st = Guard(synth, [&]() -> ms_status { return Drain(synth, out, n_out); });
-  if (st != MS_OK) synth->impl->Abort();
-  return st;
-}
-
-ms_status ms_synth_start_resynth(ms_synth* synth, const float* pcm, size_t n_frames,
-                                 int32_t sample_rate, int32_t channels) {
-  if (!synth) return NullHandle();
+ms_status StartResynth(ms_synth* synth, const float* pcm, size_t n_frames, int32_t sample_rate,
+                       int32_t channels) {
   ms_status st = Guard(synth, [&]() -> ms_status {
     synth->impl->Abort();
     if (!pcm) mobilespeech::Fail(MS_ERR_INVALID_ARGUMENT, "pcm is NULL");
@@ -366,20 +405,95 @@ ms_status ms_synth_start_resynth(ms_synth* synth, const float* pcm, size_t n_fra
   return st;
 }
 
+// After a successful start: every chunk into one malloc'ed buffer.
+ms_status DrainAll(ms_synth* synth, float** out, size_t* n_out) {
+  ms_status st = Guard(synth, [&]() -> ms_status { return Drain(synth, out, n_out); });
+  if (st != MS_OK) synth->impl->Abort();
+  return st;
+}
+
+}  // namespace
+
+extern "C" {
+
+ms_status ms_synth_start(ms_synth* synth, const char* text, const float* prompt_pcm,
+                         size_t n_frames, int32_t sample_rate, int32_t channels,
+                         const ms_start_options* opts) {
+  MS_ENTER(synth);
+  return Start(synth, text, prompt_pcm, n_frames, sample_rate, channels, opts);
+}
+
+ms_status ms_synth_start_phonemes(ms_synth* synth, const int32_t* ids, const size_t* chunk_lengths,
+                                  size_t n_chunks, const float* prompt_pcm, size_t n_frames,
+                                  int32_t sample_rate, int32_t channels,
+                                  const ms_start_options* opts) {
+  MS_ENTER(synth);
+  return StartPhonemes(synth, ids, chunk_lengths, n_chunks, prompt_pcm, n_frames, sample_rate,
+                       channels, opts);
+}
+
+ms_status ms_synth_next(ms_synth* synth, ms_audio_chunk* out) {
+  MS_ENTER(synth);
+  if (!out) return Report(synth, MS_ERR_INVALID_ARGUMENT, "out is NULL");
+  ms_status st = Guard(synth, [&]() -> ms_status {
+    return synth->impl->Next(out) ? MS_OK : MS_DONE;
+  });
+  if (st != MS_OK && st != MS_DONE) {
+    std::memset(out, 0, sizeof *out);
+    if (st != MS_ERR_STATE) synth->impl->Abort();
+  }
+  return st;
+}
+
+ms_status ms_synth_cancel(ms_synth* synth) {
+  if (ms_status st = CheckHandle(synth)) return st;  // no hold: cancel is for other threads
+  synth->impl->Cancel();
+  return MS_OK;
+}
+
+ms_status ms_synth_speak(ms_synth* synth, const char* text, const float* prompt_pcm,
+                         size_t n_frames, int32_t sample_rate, int32_t channels,
+                         const ms_start_options* opts, float** out, size_t* n_out) {
+  if (out) *out = nullptr;
+  if (n_out) *n_out = 0;
+  MS_ENTER(synth);
+  if (!out || !n_out) return Report(synth, MS_ERR_INVALID_ARGUMENT, "out or n_out is NULL");
+  ms_status st = Start(synth, text, prompt_pcm, n_frames, sample_rate, channels, opts);
+  if (st != MS_OK) return st;
+  return DrainAll(synth, out, n_out);
+}
+
+ms_status ms_synth_speak_phonemes(ms_synth* synth, const int32_t* ids, const size_t* chunk_lengths,
+                                  size_t n_chunks, const float* prompt_pcm, size_t n_frames,
+                                  int32_t sample_rate, int32_t channels,
+                                  const ms_start_options* opts, float** out, size_t* n_out) {
+  if (out) *out = nullptr;
+  if (n_out) *n_out = 0;
+  MS_ENTER(synth);
+  if (!out || !n_out) return Report(synth, MS_ERR_INVALID_ARGUMENT, "out or n_out is NULL");
+  ms_status st = StartPhonemes(synth, ids, chunk_lengths, n_chunks, prompt_pcm, n_frames,
+                               sample_rate, channels, opts);
+  if (st != MS_OK) return st;
+  return DrainAll(synth, out, n_out);
+}
+
+ms_status ms_synth_start_resynth(ms_synth* synth, const float* pcm, size_t n_frames,
+                                 int32_t sample_rate, int32_t channels) {
+  MS_ENTER(synth);
+  return StartResynth(synth, pcm, n_frames, sample_rate, channels);
+}
+
 ms_status ms_synth_resynthesize(ms_synth* synth, const float* pcm, size_t n_frames,
                                 int32_t sample_rate, int32_t channels, float** out,
                                 size_t* n_out) {
   if (out) *out = nullptr;
   if (n_out) *n_out = 0;
-  if (!synth) return NullHandle();
+  MS_ENTER(synth);
   if (!out || !n_out) return Report(synth, MS_ERR_INVALID_ARGUMENT, "out or n_out is NULL");
-  ms_status st = ms_synth_start_resynth(synth, pcm, n_frames, sample_rate, channels);
+  ms_status st = StartResynth(synth, pcm, n_frames, sample_rate, channels);
   if (st != MS_OK) return st;
-  st = Guard(synth, [&]() -> ms_status { return Drain(synth, out, n_out); });
-  if (st != MS_OK) {
-    synth->impl->Abort();
-    return st;
-  }
+  st = DrainAll(synth, out, n_out);
+  if (st != MS_OK) return st;
   *n_out = std::min(*n_out, synth->impl->resynth_samples());  // drop the last frame's padding
   return MS_OK;
 }
@@ -387,11 +501,11 @@ ms_status ms_synth_resynthesize(ms_synth* synth, const float* pcm, size_t n_fram
 void ms_free_audio(float* samples) { std::free(samples); }
 
 int32_t ms_synth_sample_rate(const ms_synth* synth) {
-  return synth ? static_cast<int32_t>(synth->impl->config().sample_rate) : 0;
+  return synth && Live(synth) ? static_cast<int32_t>(synth->impl->config().sample_rate) : 0;
 }
 
 ms_status ms_synth_limits(const ms_synth* synth, ms_limits* out) {
-  if (!synth) return NullHandle();
+  MS_ENTER(synth);
   ms_synth* s = const_cast<ms_synth*>(synth);
   if (!out) return Report(s, MS_ERR_INVALID_ARGUMENT, "out is NULL");
   if (out->struct_size < sizeof(size_t) + sizeof(int32_t) || out->struct_size > kMaxStructSize) {
@@ -402,7 +516,7 @@ ms_status ms_synth_limits(const ms_synth* synth, ms_limits* out) {
 }
 
 ms_status ms_synth_timings(const ms_synth* synth, ms_timings* out) {
-  if (!synth) return NullHandle();
+  MS_ENTER(synth);
   ms_synth* s = const_cast<ms_synth*>(synth);
   if (!out) return Report(s, MS_ERR_INVALID_ARGUMENT, "out is NULL");
   if (out->struct_size < sizeof(size_t) + sizeof(double) || out->struct_size > kMaxStructSize) {
@@ -413,7 +527,7 @@ ms_status ms_synth_timings(const ms_synth* synth, ms_timings* out) {
 }
 
 const char* ms_synth_symbol(const ms_synth* synth, int32_t id) {
-  if (!synth) return nullptr;
+  if (!synth || !Live(synth)) return nullptr;
   const auto& sym = synth->impl->symbols();
   if (id < 0 || static_cast<size_t>(id) >= sym.size()) return nullptr;
   return sym[static_cast<size_t>(id)].c_str();
