@@ -66,7 +66,7 @@ def test_synth_from_checkpoint_and_info(
     assert f'"sample_rate": {tiny_config().codec.sample_rate}' in capsys.readouterr().out
 
 
-def test_errors_exit_2_with_a_message(
+def test_errors_exit_with_the_documented_status(
     tmp_path: Path, tiny_checkpoint: Path, prompt_wav: Path, capsys
 ) -> None:
     out = tmp_path / "o.wav"
@@ -83,7 +83,7 @@ def test_errors_exit_2_with_a_message(
             str(out),
         ]
     )
-    assert rc == 2 and "error:" in capsys.readouterr().err
+    assert rc == 3 and "error:" in capsys.readouterr().err  # bad text
     rc = main(
         [
             "synth",
@@ -97,40 +97,43 @@ def test_errors_exit_2_with_a_message(
             str(out),
         ]
     )
-    assert rc == 2 and "not found" in capsys.readouterr().err
+    assert rc == 5 and "not found" in capsys.readouterr().err  # a file's (I/O) error
     rc = main(["synth", "--bundle", str(tmp_path / "nobundle"), "--text", "Hi.", "--out", str(out)])
-    assert rc == 2 and "no model bundle" in capsys.readouterr().err
+    assert rc == 4 and "no model bundle" in capsys.readouterr().err  # bad bundle
     assert not out.exists()
 
 
 @pytest.mark.parametrize(
-    "args, fragment",
+    "args, fragment, status",
     [
-        (["--text", ""], "empty"),
-        (["--text", "Hi\udcff"], "UTF-8"),
-        (["--text", "a " * 1001], "characters"),
-        (["--text-file", "/dev/zero"], "bytes"),
-        (["--text", "Hi.", "--out", "{tmp}"], "directory"),
-        (["--text", "Hi.", "--out", "{tmp}/x.txt"], ".wav"),
-        (["--text", "Hi.", "--out", "{tmp}/file.wav/x.wav"], "not a directory"),
-        (["--text", "Hi.", "--out", "/proc/x.wav"], "cannot write"),
+        (["--text", ""], "empty", 3),
+        (["--text", "Hi\udcff"], "UTF-8", 3),
+        (["--text", "a " * 1001], "characters", 3),
+        (["--text", "\U0001f600 !!!"], "nothing to pronounce", 3),
+        (["--text-file", "/dev/zero"], "not a regular file", 5),
+        (["--text", "Hi.", "--out", "{tmp}"], "directory", 2),
+        (["--text", "Hi.", "--out", "{tmp}/x.txt"], ".wav", 2),
+        (["--text", "Hi.", "--out", "{tmp}/file.wav/x.wav"], "not a directory", 5),
+        (["--text", "Hi.", "--out", "/proc/x.wav"], "cannot write", 5),
         (["--text", "Hi.", "--prompt", "{tmp}/voice.wav", "--out", "{tmp}/voice.wav"],
-         "overwrite"),
-        (["--text", "Hi.", "--prompt", "{tmp}/rate1.wav"], "Hz"),
-        (["--text", "Hi.", "--steps", "1,1,1,1,1,1,1,1,1"], "steps"),
+         "overwrite", 2),
+        (["--text", "Hi.", "--prompt", "{tmp}/rate1.wav"], "Hz", 3),
+        (["--text", "Hi.", "--prompt", "{tmp}/short.wav"], "at least", 3),
+        (["--text", "Hi.", "--steps", "1,1,1,1,1,1,1,1,1"], "steps", 2),
     ],
 )
 def test_bad_input_is_reported_before_any_heavy_import(
-    tmp_path: Path, args: list[str], fragment: str
+    tmp_path: Path, args: list[str], fragment: str, status: int
 ) -> None:
-    """Validation errors: status 2, our one line on stderr, and neither torch nor ExecuTorch
-    imported (that is what keeps the answer well under a second)."""
+    """Validation errors: the documented status, our one line on stderr, and neither torch nor
+    ExecuTorch imported (that is what keeps the answer well under a second)."""
     sf.write(tmp_path / "voice.wav", voice_like(), 16000)
     sf.write(tmp_path / "rate1.wav", voice_like(0.01, 16000), 16000)
     data = bytearray((tmp_path / "rate1.wav").read_bytes())
     data[24:28] = (1).to_bytes(4, "little")  # the header now declares 1 Hz
     (tmp_path / "rate1.wav").write_bytes(bytes(data))
     (tmp_path / "file.wav").write_bytes(b"x")
+    sf.write(tmp_path / "short.wav", voice_like(0.2, 16000), 16000)
     argv = [a.replace("{tmp}", str(tmp_path)) for a in args]
     if "--out" not in argv:
         argv += ["--out", str(tmp_path / "o.wav")]
@@ -141,7 +144,7 @@ def test_bad_input_is_reported_before_any_heavy_import(
     )
     r = subprocess.run([sys.executable, "-c", code, "synth", *argv], capture_output=True,
                        text=True, errors="replace", timeout=60, cwd=tmp_path)
-    assert r.returncode == 2, r.stderr
+    assert r.returncode == status, r.stderr
     assert "HEAVY []" in r.stdout
     assert r.stderr.startswith("error:") and fragment.lower() in r.stderr.lower(), r.stderr
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
@@ -187,12 +190,13 @@ def test_resynth_end_to_end_through_both_clis(tiny_bundle: Path, tmp_path: Path)
     assert sa == sb == rate and a.size == b.size == n_in
     np.testing.assert_allclose(a, b, atol=2 / 32768)  # 16-bit vs float output
     assert np.sqrt(np.mean(b**2)) > 1e-4  # not silence
-    # errors: status 2 with a message, nothing written, the input never overwritten
-    for args in (["--in", str(tmp_path / "nope.wav")], ["--in", str(src), "--out", str(src)]):
+    # errors: the documented status with a message, nothing written, the input never overwritten
+    for args, status in ((["--in", str(tmp_path / "nope.wav")], 5),
+                         (["--in", str(src), "--out", str(src)], 2)):
         argv = ["resynth", "--bundle", str(tiny_bundle), *args]
         if "--out" not in args:
             argv += ["--out", str(tmp_path / "e.wav")]
-        assert main(argv) == 2
+        assert main(argv) == status
     bad = subprocess.run([str(cli), "--bundle", str(tiny_bundle), "--resynth", str(src), "--out",
                           str(src)], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "overwrite" in bad.stderr
