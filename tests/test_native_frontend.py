@@ -233,6 +233,14 @@ EDGE_CASES = [
     "I",
     "O'Neil's dog's toys aren't John's.",
     "MobileSpeech on an iPhone: YouTube, McDonald's, JavaScript, XMLHttpRequest, eBay, PhD.",
+    # issue 26: numeric dates, Roman numerals, currency codes, format characters
+    "On 12/03/2026, 25/12/2026, 3/4/05 and 2026-12-03; 12-03-2026 and 12.03.2026. Not 13/13/2026.",
+    "Due 1/1/2000 or 2000-1-1, not 2026-13-03, 12-03-26, 1990-1995 or 10/20/30/40.",
+    "Henry VIII's wife, Louis XIV, Elizabeth II, Pope Benedict XVI and John Paul II. Malcolm X.",
+    "Chapter IV, Part II, Act I, Scene III, World War II, Super Bowl LVIII, Chapter IIII, Then I.",
+    "EUR 5.50, 5 EUR, USD 2m, GBP 3, JPY 1,000, CHF 20, 10 INR, CNY 8.5, 500\u00a5. Paid in EUR.",
+    "Zero\u200bwidth, joi\u200dner, non\u200cjoiner, word\u2060joiner, \ufeffBOM, "
+    "soft\u00adhyphen.",
 ]
 
 ERROR_CASES = ["", "   ", "\n\t \u00a0\u3000", "\U0001f600\U0001f680", "!!! ... ???",
@@ -292,7 +300,9 @@ def fuzz_strings(rng: random.Random, n: int) -> list[str]:
              "th", "st", "/", "@", "www.", "http://", "\n", "\n\n", "km", "MHz", "The", "NASA",
              "XYZ", "CEOs", "e.g.", "U.S.", "com", "io", "?", "!", "...", "(", "\u2013",
              "\u201c", "\u2019", "\u00e9", "\u00df", "\u00bd", "\u00b2", "\u2460", "\U0001f600",
-             "\u4e2d", "_", "+", "&", "80s", "'90s", "a", "I", "read", "bn", "m", "k", "\t"]
+             "\u4e2d", "_", "+", "&", "80s", "'90s", "a", "I", "read", "bn", "m", "k", "\t",
+             "EUR", "USD", "JPY", "IV", "XIV", "II", "Henry", "Chapter", "War", "\u200b",
+             "\u00ad", "2026", "03", "-12-", "/12/"]
     return ["".join(rng.choice(atoms) for _ in range(rng.randint(1, 14))) for _ in range(n)]
 
 

@@ -125,6 +125,11 @@ _CHAR_MAP = {
     "\u00b1": " plus or minus ",
     "\u2044": "/",  # fraction slash (NFKD of 1/2 sign)
     "\u00a0": " ",
+    # Format characters (zero-width space and joiners, word joiner, BOM, soft hyphen, bidi
+    # marks) are invisible: removed, so they cannot split a word. text_fold.cc: the same set.
+    **dict.fromkeys("\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d"
+                    "\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\u206a"
+                    "\u206b\u206c\u206d\u206e\u206f\ufeff", ""),
     "\u00df": "ss", "\u00e6": "ae", "\u00c6": "AE", "\u0153": "oe", "\u0152": "OE",
     "\u00f8": "o", "\u00d8": "O", "\u0111": "d", "\u0110": "D", "\u0142": "l", "\u0141": "L",
     "\u00fe": "th", "\u00de": "Th", "\u00f0": "d", "\u00d0": "D", "\u0131": "i", "\u017f": "s",
@@ -224,7 +229,30 @@ _CURRENCY = re.compile(
     r"(-)?([$\u00a3\u20ac\u00a5])\s?(" + _NUM + r")"
     r"(?:\s?(thousand|million|billion|trillion|[KkMmBb]n?|[Tt]n)\b)?"
 )
-_CURRENCY_AFTER = re.compile(r"(" + _NUM + r")\s?([\u00a3\u20ac\u00a2])")
+_CURRENCY_AFTER = re.compile(r"(" + _NUM + r")\s?([\u00a3\u20ac\u00a2\u00a5])")
+_SCALE = r"(?:\s?(thousand|million|billion|trillion|[KkMmBb]n?|[Tt]n)\b)?"
+# ISO 4217 codes: "EUR 5.50", "USD 2m", "5 GBP"; alone ("prices in EUR") the currency's name.
+_CODES = ("USD", "EUR", "GBP", "JPY", "CAD", "AUD", "CHF", "INR", "CNY")
+_CODE_BEFORE = re.compile(r"\b(" + "|".join(_CODES) + r")\s?(" + _NUM + r")" + _SCALE)
+_CODE_AFTER = re.compile(r"(" + _NUM + r")\s?(" + "|".join(_CODES) + r")\b")
+_CODE_ALONE = re.compile(r"\b(" + "|".join(_CODES) + r")\b")
+# Numeric dates: month first as in the US (12/03/2026 is December 3rd; a first number over 12
+# is the day: 25/12/2026), with "/" (year of 2 or 4 digits), "-" or "." (4 digits); and the ISO
+# form 2026-12-03. An impossible month or day leaves the text to the other rules.
+_DATE = re.compile(r"(?<![\w./-])(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?![\w/]|[.-]\d)")
+_ISO_DATE = re.compile(r"(?<![\w./-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\w/]|[.-]\d)")
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august",
+           "september", "october", "november", "december")
+# Roman numerals: counted after these words ("Chapter IV" -> chapter four, "World War II"),
+# and regnal after another capitalized name, two letters or more ("Henry VIII" -> henry the
+# eighth; "Malcolm X" and the pronoun "I" stay words).
+_ROMAN_WORDS = ("Chapter", "Part", "Volume", "Book", "Act", "Scene", "Section", "Article",
+                "Phase", "Episode", "Round", "Level", "Type", "Class", "Stage", "War", "Bowl",
+                "Appendix", "Psalm", "Canto")
+_ROMAN_COUNT = re.compile(r"\b(" + "|".join(_ROMAN_WORDS) + r")\s+([IVXLCDM]+)\b")
+_REGNAL = re.compile(r"\b([A-Z][a-z]+)\s+([IVX]{2,})\b")
+_ROMAN = re.compile(r"M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})")
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
 _PERCENT = re.compile(r"((?<![\w.])-)?(" + _NUM + r")\s?%")
 _DEGREES = re.compile(r"((?<![\w.])-)?(" + _NUM + r")\s?\u00b0\s?([CcFf])\b")
 _ORDINAL = re.compile(r"\b(\d+(?:,\d{3})*)(st|nd|rd|th|ST|ND|RD|TH)\b")
@@ -251,6 +279,15 @@ _CURRENCIES = {
     "\u00a3": ("pound", "pounds", "penny", "pence"),
     "\u20ac": ("euro", "euros", "cent", "cents"),
     "\u00a5": ("yen", "yen", "sen", "sen"),
+    "USD": ("dollar", "dollars", "cent", "cents"),
+    "EUR": ("euro", "euros", "cent", "cents"),
+    "GBP": ("pound", "pounds", "penny", "pence"),
+    "JPY": ("yen", "yen", "sen", "sen"),
+    "CAD": ("canadian dollar", "canadian dollars", "cent", "cents"),
+    "AUD": ("australian dollar", "australian dollars", "cent", "cents"),
+    "CHF": ("swiss franc", "swiss francs", "centime", "centimes"),
+    "INR": ("rupee", "rupees", "paisa", "paise"),
+    "CNY": ("yuan", "yuan", "fen", "fen"),
 }
 _SCALES = {"k": "thousand", "m": "million", "b": "billion", "bn": "billion", "t": "trillion",
            "tn": "trillion", "thousand": "thousand", "million": "million",
@@ -308,6 +345,55 @@ def _money(neg: bool, sym: str, num: str, scale: str | None) -> str:
     if cents:
         parts.append(f"{cardinal(cents)} {sub_one if cents == 1 else sub_many}")
     return f" {sign}{' '.join(parts)} "
+
+
+def _code_before(m: re.Match[str]) -> str:
+    return _money(False, m.group(1), m.group(2), m.group(3))
+
+
+def _code_after(m: re.Match[str]) -> str:
+    return _money(False, m.group(2), m.group(1), None)
+
+
+def roman_value(s: str) -> int | None:
+    """'XIV' -> 14 for a well-formed numeral (1..3999), else None."""
+    if not s or not _ROMAN.fullmatch(s):
+        return None
+    values = [_ROMAN_VALUES[c] for c in s]
+    return sum(-v if v < w else v for v, w in zip(values, values[1:] + [0], strict=True))
+
+
+def _roman_count(m: re.Match[str]) -> str:
+    n = roman_value(m.group(2))
+    return f" {m.group(1)} {cardinal(n)}" if n else m.group(0)
+
+
+def _regnal(m: re.Match[str]) -> str:
+    n = roman_value(m.group(2))
+    return f" {m.group(1)} the {ordinal(n)}" if n else m.group(0)
+
+
+def _date_words(month: int, day: int, year_digits: str) -> str | None:
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    y = year_digits
+    if len(y) == 4:
+        said = year(int(y))
+    else:
+        said = f"oh {cardinal(y[1])}" if y[0] == "0" else cardinal(y)
+    return f" {_MONTHS[month - 1]} {ordinal(day)} {said} "
+
+
+def _date(m: re.Match[str]) -> str:
+    a, b, y = int(m.group(1)), int(m.group(3)), m.group(4)
+    if m.group(2) != "/" and len(y) != 4:
+        return m.group(0)
+    month, day = (a, b) if a <= 12 else (b, a)
+    return _date_words(month, day, y) or m.group(0)
+
+
+def _iso_date(m: re.Match[str]) -> str:
+    return _date_words(int(m.group(2)), int(m.group(3)), m.group(1)) or m.group(0)
 
 
 def _currency_after(m: re.Match[str]) -> str:
@@ -369,6 +455,8 @@ def expand(text: str, is_word: Callable[[str], bool]) -> str:
     text = _URL.sub(lambda m: _url_keep_punct(m, is_word), text)
     text = _EMAIL.sub(lambda m: _speak_address(m.group(0), is_word), text)
     text = _DOMAIN.sub(lambda m: _speak_address(m.group(0), is_word), text)
+    text = _ISO_DATE.sub(_iso_date, text)
+    text = _DATE.sub(_date, text)
     text = _ABBR_INLINE.sub(lambda m: f" {_INLINE[m.group(1)]} ", text)
     text = _ABBR_TITLE.sub(lambda m: f" {_TITLES[m.group(1)]} ", text)
     text = _ST_DR.sub(_st_dr, text)
@@ -377,6 +465,8 @@ def expand(text: str, is_word: Callable[[str], bool]) -> str:
     text = _ABBR_END.sub(
         lambda m: _ABBREVIATIONS[m.group(1)] + (" . " if m.group(2) is not None else " "), text
     )
+    text = _ROMAN_COUNT.sub(_roman_count, text)
+    text = _REGNAL.sub(_regnal, text)
     text = _TIME.sub(_time, text)
     text = _HOUR_AMPM.sub(_hour_ampm, text)
     text = _DOTTED.sub(
@@ -384,6 +474,9 @@ def expand(text: str, is_word: Callable[[str], bool]) -> str:
     )
     text = _CURRENCY.sub(_currency, text)
     text = _CURRENCY_AFTER.sub(_currency_after, text)
+    text = _CODE_BEFORE.sub(_code_before, text)
+    text = _CODE_AFTER.sub(_code_after, text)
+    text = _CODE_ALONE.sub(lambda m: f" {_CURRENCIES[m.group(1)][1]} ", text)
     text = _PERCENT.sub(lambda m: f" {decimal((m.group(1) or '') + m.group(2))} percent ", text)
     text = _DEGREES.sub(
         lambda m: f" {decimal((m.group(1) or '') + m.group(2))} degrees "

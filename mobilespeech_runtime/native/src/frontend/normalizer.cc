@@ -139,9 +139,134 @@ bool IsOne(const std::string& digits) {  // int(digits) == 1
   return digits.compare(i, npos, "1") == 0;
 }
 
+// normalize._CODES and their _CURRENCIES entries.
+struct Code {
+  const char* code;
+  Currency c;
+};
+const Code kCodes[] = {
+    {"USD", {"dollar", "dollars", "cent", "cents"}},
+    {"EUR", {"euro", "euros", "cent", "cents"}},
+    {"GBP", {"pound", "pounds", "penny", "pence"}},
+    {"JPY", {"yen", "yen", "sen", "sen"}},
+    {"CAD", {"canadian dollar", "canadian dollars", "cent", "cents"}},
+    {"AUD", {"australian dollar", "australian dollars", "cent", "cents"}},
+    {"CHF", {"swiss franc", "swiss francs", "centime", "centimes"}},
+    {"INR", {"rupee", "rupees", "paisa", "paise"}},
+    {"CNY", {"yuan", "yuan", "fen", "fen"}},
+};
+
+// A currency code at p (no boundary checks), or nullptr.
+const Code* CodeAt(const std::string& s, std::size_t p) {
+  for (const Code& c : kCodes) {
+    if (StartsWith(s, p, c.code)) return &c;
+  }
+  return nullptr;
+}
+
+// normalize._SCALE = (?:\s?(thousand|million|billion|trillion|[KkMmBb]n?|[Tt]n)\b)? after a
+// number ending at n1: the scale word (empty when none) and the match end.
+std::size_t ScaleAt(const std::string& t, std::size_t n1, std::string* scale) {
+  scale->clear();
+  const std::size_t s0 = IsSpaceC(At(t, n1)) ? n1 + 1 : n1;
+  for (const char* w : {"thousand", "million", "billion", "trillion"}) {
+    const std::string ws(w);
+    if (StartsWith(t, s0, ws) && Boundary(t, s0 + ws.size())) {
+      *scale = ws;
+      return s0 + ws.size();
+    }
+  }
+  const char c = At(t, s0);
+  if (std::string("KkMmBb").find(c) != npos && c != '\0') {
+    if (At(t, s0 + 1) == 'n' && Boundary(t, s0 + 2)) {
+      *scale = t.substr(s0, 2);
+    } else if (Boundary(t, s0 + 1)) {
+      *scale = t.substr(s0, 1);
+    }
+  } else if ((c == 'T' || c == 't') && At(t, s0 + 1) == 'n' && Boundary(t, s0 + 2)) {
+    *scale = t.substr(s0, 2);
+  }
+  return scale->empty() ? n1 : s0 + scale->size();
+}
+
+const char* const kMonths[] = {"january", "february", "march",     "april",   "may",      "june",
+                               "july",    "august",   "september", "october", "november",
+                               "december"};
+
+// normalize._date_words; "" for an impossible month or day.
+std::string DateWords(std::int64_t month, std::int64_t day, const std::string& y) {
+  if (!(month >= 1 && month <= 12 && day >= 1 && day <= 31)) return "";
+  std::string said;
+  if (y.size() == 4) {
+    said = Year(ParseCapped(y, 10000));
+  } else {
+    said = y[0] == '0' ? "oh " + Cardinal(y.substr(1, 1)) : Cardinal(y);
+  }
+  return std::string(" ") + kMonths[month - 1] + " " + Ordinal(std::to_string(day)) + " " + said +
+         " ";
+}
+
+// (?<![\w./-]) at p and (?![\w/]|[.-]\d) at e, around a numeric date.
+bool DateStartOk(const std::string& t, std::size_t p) {
+  if (p == 0) return true;
+  const char b = t[p - 1];
+  return !(IsWordC(b) || b == '.' || b == '/' || b == '-');
+}
+bool DateEndOk(const std::string& t, std::size_t e) {
+  const char c = At(t, e);
+  return !(IsWordC(c) || c == '/' || ((c == '.' || c == '-') && IsDigitC(At(t, e + 1))));
+}
+
+// normalize.roman_value: a well-formed numeral's value (1..3999), else 0. Well-formed means
+// canonical, as normalize._ROMAN accepts: the value written back gives the same letters.
+int RomanValue(const std::string& s) {
+  auto v = [](char c) {
+    switch (c) {
+      case 'I': return 1;
+      case 'V': return 5;
+      case 'X': return 10;
+      case 'L': return 50;
+      case 'C': return 100;
+      case 'D': return 500;
+      case 'M': return 1000;
+      default: return 0;
+    }
+  };
+  if (s.empty() || s.size() > 15) return 0;
+  int total = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const int a = v(s[i]), b = i + 1 < s.size() ? v(s[i + 1]) : 0;
+    if (a == 0) return 0;
+    total += a < b ? -a : a;
+  }
+  if (total < 1 || total > 3999) return 0;
+  static const int kVal[] = {1000, 900, 500, 400, 100, 90, 50, 40, 10, 9, 5, 4, 1};
+  static const char* const kSym[] = {"M", "CM", "D", "CD", "C", "XC", "L", "XL", "X", "IX", "V",
+                                     "IV", "I"};
+  std::string canon;
+  int rest = total;
+  for (int i = 0; i < 13; ++i) {
+    while (rest >= kVal[i]) {
+      canon += kSym[i];
+      rest -= kVal[i];
+    }
+  }
+  return canon == s ? total : 0;
+}
+
+const char* const kRomanWords[] = {"Chapter", "Part",    "Volume", "Book",  "Act",
+                                   "Scene",   "Section", "Article", "Phase", "Episode",
+                                   "Round",   "Level",   "Type",   "Class", "Stage",
+                                   "War",     "Bowl",    "Appendix", "Psalm", "Canto"};
+
+bool IsRomanLetter(char c, bool all) {
+  return c == 'I' || c == 'V' || c == 'X' ||
+         (all && (c == 'L' || c == 'C' || c == 'D' || c == 'M'));
+}
+
 // normalize._money
-std::string Money(bool neg, char sym, const std::string& num_in, const std::string& scale) {
-  const Currency c = CurrencyOf(sym);
+std::string Money(bool neg, const Currency& c, const std::string& num_in,
+                  const std::string& scale) {
   const std::string sign = neg ? "minus " : "";
   const std::string num = RemoveCommas(num_in);
   if (!scale.empty()) {
@@ -161,6 +286,10 @@ std::string Money(bool neg, char sym, const std::string& num_in, const std::stri
     parts.push_back(CardinalInt(cents) + " " + (cents == 1 ? c.sub_one : c.sub_many));
   }
   return " " + sign + Join(parts, " ") + " ";
+}
+
+std::string Money(bool neg, char sym, const std::string& num_in, const std::string& scale) {
+  return Money(neg, CurrencyOf(sym), num_in, scale);
 }
 
 // normalize._AMPM = (?:\s*([AaPp])\.?\s?[Mm]\b\.?) at p: its end and letter, or npos.
@@ -409,6 +538,46 @@ std::string Normalizer::Expand(const std::string& text) const {
     return false;
   });
 
+  // _ISO_DATE: (?<![\w./-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\w/]|[.-]\d)
+  s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
+    if (!IsDigitC(t[p]) || !DateStartOk(t, p)) return false;
+    const std::size_t a = DigitRun(t, p);
+    if (a - p != 4 || At(t, a) != '-') return false;
+    const std::size_t b = DigitRun(t, a + 1);
+    if (b - a - 1 < 1 || b - a - 1 > 2 || At(t, b) != '-') return false;
+    const std::size_t c = DigitRun(t, b + 1);
+    if (c - b - 1 < 1 || c - b - 1 > 2 || !DateEndOk(t, c)) return false;
+    const std::string w = DateWords(ParseCapped(t.substr(a + 1, b - a - 1), 100),
+                                    ParseCapped(t.substr(b + 1, c - b - 1), 100),
+                                    t.substr(p, 4));
+    if (w.empty()) return false;
+    *rep = w;
+    *end = c;
+    return true;
+  });
+
+  // _DATE: (?<![\w./-])(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?![\w/]|[.-]\d)
+  s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
+    if (!IsDigitC(t[p]) || !DateStartOk(t, p)) return false;
+    const std::size_t a = DigitRun(t, p);
+    const char sep = At(t, a);
+    if (a - p > 2 || (sep != '/' && sep != '.' && sep != '-')) return false;
+    const std::size_t b = DigitRun(t, a + 1);
+    if (b - a - 1 < 1 || b - a - 1 > 2 || At(t, b) != sep) return false;
+    const std::size_t c = DigitRun(t, b + 1);
+    const std::size_t ny = c - b - 1;
+    if ((ny != 4 && ny != 2) || !DateEndOk(t, c)) return false;
+    if (sep != '/' && ny != 4) return false;
+    std::int64_t m = ParseCapped(t.substr(p, a - p), 100);
+    std::int64_t d = ParseCapped(t.substr(a + 1, b - a - 1), 100);
+    if (m > 12) std::swap(m, d);
+    const std::string w = DateWords(m, d, t.substr(b + 1, ny));
+    if (w.empty()) return false;
+    *rep = w;
+    *end = c;
+    return true;
+  });
+
   // _ABBR_INLINE: (?<![\w.])(vs|...)\.
   s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
     if (p > 0 && (IsWordC(t[p - 1]) || t[p - 1] == '.')) return false;
@@ -510,6 +679,44 @@ std::string Normalizer::Expand(const std::string& text) const {
     return false;
   });
 
+  // _ROMAN_COUNT: \b(Chapter|...)\s+([IVXLCDM]+)\b -> the word and the number
+  s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
+    if (!IsUpperC(t[p]) || !Boundary(t, p)) return false;
+    for (const char* w : kRomanWords) {
+      const std::string ws(w);
+      if (!StartsWith(t, p, ws)) continue;
+      const std::size_t q = SpaceRun(t, p + ws.size());
+      if (q == p + ws.size()) continue;
+      std::size_t r = q;
+      while (IsRomanLetter(At(t, r), true)) ++r;
+      if (r == q || !Boundary(t, r)) continue;
+      const int n = RomanValue(t.substr(q, r - q));
+      if (!n) return false;
+      *rep = " " + ws + " " + CardinalInt(n);
+      *end = r;
+      return true;
+    }
+    return false;
+  });
+
+  // _REGNAL: \b([A-Z][a-z]+)\s+([IVX]{2,})\b -> the name, "the", the ordinal
+  s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
+    if (!IsUpperC(t[p]) || !Boundary(t, p)) return false;
+    std::size_t q = p + 1;
+    while (IsLowerC(At(t, q))) ++q;
+    if (q == p + 1) return false;
+    const std::size_t r0 = SpaceRun(t, q);
+    if (r0 == q) return false;
+    std::size_t r = r0;
+    while (IsRomanLetter(At(t, r), false)) ++r;
+    if (r - r0 < 2 || !Boundary(t, r)) return false;
+    const int n = RomanValue(t.substr(r0, r - r0));
+    if (!n) return false;
+    *rep = " " + t.substr(p, q - p) + " the " + Ordinal(std::to_string(n));
+    *end = r;
+    return true;
+  });
+
   // _TIME: \b(\d{1,2}):(\d{2})(?::(\d{2}))?_AMPM?(\s+(?=[A-Z]))?
   s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
     if (!IsDigitC(t[p]) || !Boundary(t, p)) return false;
@@ -609,29 +816,7 @@ std::string Normalizer::Expand(const std::string& text) const {
     const std::size_t n1 = NumAt(t, n0);
     if (n1 == npos) return false;
     std::string scale;
-    std::size_t e = n1;
-    const std::size_t s0 = IsSpaceC(At(t, n1)) ? n1 + 1 : n1;
-    for (const char* w : {"thousand", "million", "billion", "trillion"}) {
-      const std::string ws(w);
-      if (StartsWith(t, s0, ws) && Boundary(t, s0 + ws.size())) {
-        scale = ws;
-        e = s0 + ws.size();
-        break;
-      }
-    }
-    if (scale.empty()) {
-      const char c = At(t, s0);
-      if (std::string("KkMmBb").find(c) != npos && c != '\0') {
-        if (At(t, s0 + 1) == 'n' && Boundary(t, s0 + 2)) {
-          scale = t.substr(s0, 2);
-        } else if (Boundary(t, s0 + 1)) {
-          scale = t.substr(s0, 1);
-        }
-      } else if ((c == 'T' || c == 't') && At(t, s0 + 1) == 'n' && Boundary(t, s0 + 2)) {
-        scale = t.substr(s0, 2);
-      }
-      if (!scale.empty()) e = s0 + scale.size();
-    }
+    const std::size_t e = ScaleAt(t, n1, &scale);
     *rep = Money(neg, sym, t.substr(n0, n1 - n0), scale);
     *end = e;
     return true;
@@ -644,7 +829,7 @@ std::string Normalizer::Expand(const std::string& text) const {
     auto cont = [](const std::string& u, std::size_t e) -> std::size_t {
       std::size_t k = IsSpaceC(At(u, e)) ? e + 1 : e;
       const char c = At(u, k);
-      return c == kPound || c == kEuro || c == kCent ? k + 1 : npos;
+      return c == kPound || c == kEuro || c == kCent || c == kYen ? k + 1 : npos;
     };
     if (!NumThen(t, p, cont, &num_end, end)) return false;
     const std::string num = t.substr(p, num_end - p);
@@ -655,6 +840,46 @@ std::string Normalizer::Expand(const std::string& text) const {
     } else {
       *rep = Money(false, sym, num, "");
     }
+    return true;
+  });
+
+  // _CODE_BEFORE: \b(USD|EUR|...)\s?(NUM)_SCALE
+  s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
+    if (!IsUpperC(t[p]) || !Boundary(t, p)) return false;
+    const Code* code = CodeAt(t, p);
+    if (!code) return false;
+    std::size_t n0 = p + 3;
+    if (IsSpaceC(At(t, n0)) && NumAt(t, n0 + 1) != npos) ++n0;
+    const std::size_t n1 = NumAt(t, n0);
+    if (n1 == npos) return false;
+    std::string scale;
+    *end = ScaleAt(t, n1, &scale);
+    *rep = Money(false, code->c, t.substr(n0, n1 - n0), scale);
+    return true;
+  });
+
+  // _CODE_AFTER: (NUM)\s?(USD|EUR|...)\b
+  s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
+    if (!IsDigitC(t[p]) && t[p] != '.') return false;
+    std::size_t num_end;
+    auto cont = [](const std::string& u, std::size_t e) -> std::size_t {
+      for (std::size_t k : {IsSpaceC(At(u, e)) ? e + 1 : e, e}) {
+        if (CodeAt(u, k) && Boundary(u, k + 3)) return k + 3;
+      }
+      return npos;
+    };
+    if (!NumThen(t, p, cont, &num_end, end)) return false;
+    *rep = Money(false, CodeAt(t, *end - 3)->c, t.substr(p, num_end - p), "");
+    return true;
+  });
+
+  // _CODE_ALONE: \b(USD|EUR|...)\b -> the currency's plural name
+  s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
+    if (!IsUpperC(t[p]) || !Boundary(t, p)) return false;
+    const Code* code = CodeAt(t, p);
+    if (!code || !Boundary(t, p + 3)) return false;
+    *rep = std::string(" ") + code->c.many + " ";
+    *end = p + 3;
     return true;
   });
 

@@ -55,6 +55,15 @@ bool FoldedBytes(const std::string& utf8, std::string* out) {
 
 bool IsDash(char32_t c) { return c == 0x2013 || c == 0x2014; }
 
+// Invisible format characters (zero-width space and joiners, word joiner, BOM, soft hyphen,
+// bidi marks): removed, whatever the bundle's table says (older tables made them a space, which
+// split the word). normalize.py _CHAR_MAP: the same set.
+bool IsFormatChar(char32_t c) {
+  return c == 0xAD || c == 0x180E || (c >= 0x200B && c <= 0x200F) ||
+         (c >= 0x202A && c <= 0x202E) || (c >= 0x2060 && c <= 0x2064) ||
+         (c >= 0x2066 && c <= 0x206F) || c == 0xFEFF;
+}
+
 }  // namespace
 
 std::u32string DecodeUtf8(const std::string& s) {
@@ -206,6 +215,8 @@ std::string TextFold::ToAscii(const std::u32string& text) const {
   for (char32_t c : s) {
     if (c < 0x80) {
       out += (c >= 0x20 && c <= 0x7E) || c == '\n' ? static_cast<char>(c) : ' ';
+    } else if (IsFormatChar(c)) {
+      continue;
     } else if (const Entry* e = Find(c)) {
       out += e->rep;
     } else {
