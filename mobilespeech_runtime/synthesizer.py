@@ -193,6 +193,8 @@ class Synthesizer:
         """A bundle folder: ``executorch`` runs its .pte programs; ``eager`` its checkpoint."""
         from .bundle import Bundle
 
+        if not isinstance(path, str | Path) or not str(path):
+            raise ConfigError(f"bundle path must be a folder path, got {path!r}")
         num_threads = check_threads(num_threads)
         bundle = Bundle.open(Path(path))
         if backend == "executorch":
@@ -206,6 +208,24 @@ class Synthesizer:
         else:
             raise ConfigError(f"unknown backend {backend!r}: use 'executorch' or 'eager'")
         return cls(be, num_threads, bundle.default_prompt())
+
+    # ---- lifetime -----------------------------------------------------------------------------
+    def close(self) -> None:
+        """Release the model (its programs and caches); later calls raise ``ConfigError``.
+        Closing twice is harmless. ``with Synthesizer.from_bundle(...) as s:`` closes on exit."""
+        self.backend = None  # type: ignore[assignment]
+        self._prompt_cache = None
+        self._prompt_spectrum_cache = None
+
+    def __enter__(self) -> Synthesizer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _check_open(self) -> None:
+        if self.backend is None:
+            raise ConfigError("this Synthesizer is closed")
 
     # ---- public API ---------------------------------------------------------------------------
     @property
@@ -249,6 +269,7 @@ class Synthesizer:
         length_scale: float = 1.0,
     ) -> SynthesisResult:
         """Whole utterance as float32 mono at ``sample_rate``."""
+        self._check_open()
         chunks = list(self.stream(text, prompt, prompt_sample_rate, seed, steps, length_scale))
         samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
         return SynthesisResult(samples, self.sample_rate, self.last_timings)
@@ -263,6 +284,7 @@ class Synthesizer:
         length_scale: float = 1.0,
     ) -> Iterator[np.ndarray]:
         """Yield audio chunks as the codec decoder produces them (one per decoder window)."""
+        self._check_open()
         t_start = time.perf_counter()
         timings = Timings()
         self.last_timings = timings
@@ -464,6 +486,7 @@ class Synthesizer:
         the tokens joined; at most ``MAX_RESYNTH_SECONDS`` of input. The output has the input's
         duration at ``self.sample_rate``.
         """
+        self._check_open()
         timings = Timings()
         self.last_timings = timings
         t_start = time.perf_counter()
