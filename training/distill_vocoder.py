@@ -265,9 +265,10 @@ def _gain_db(rng: random.Random) -> float:
 class Labeller:
     """Turns plan items into (mel, teacher audio) pairs."""
 
-    def __init__(self, bundle: Path | None, threads: int) -> None:
+    def __init__(self, bundle: Path | None, threads: int, device: str = "cpu") -> None:
         self.analysis = MelAnalysis(CodecConfig())
-        self.teacher = load_teacher().eval()
+        self.teacher = load_teacher().eval().to(device)
+        self.device = device
         self.bundle = bundle
         self.threads = threads
         self._synth: Any = None
@@ -316,7 +317,7 @@ class Labeller:
                 wav = wav * (0.99 / peak)
             n = wav.size // HOP * HOP
             mel = self.analysis(torch.from_numpy(np.ascontiguousarray(wav[:n])).view(1, 1, -1))[0]
-        audio = self.teacher(mel.unsqueeze(0))[0, 0]
+        audio = self.teacher(mel.unsqueeze(0).to(self.device))[0, 0].cpu()
         return mel.contiguous(), audio.contiguous()
 
 
@@ -338,7 +339,7 @@ def label(args: argparse.Namespace) -> int:
     done = pool_done(pool_dir)
     todo = [it for it in plan if it.id not in done]
     log(f"pool plan {len(plan)} clips, {len(done)} labelled, {len(todo)} to go")
-    labeller = Labeller(args.bundle, args.threads)
+    labeller = Labeller(args.bundle, args.threads, args.device)
     t_start = time.time()
     shard: dict[str, list] = {"items": [], "mel": [], "teacher": []}
     n_shard = len(list(pool_dir.glob("shard-*.pt")))
@@ -601,6 +602,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--threads", type=int, default=1)
         p.add_argument("--seed", type=int, default=0)
         p.add_argument("--minutes", type=float, default=30.0, help="budget of this invocation")
+        p.add_argument("--device", default="cpu", help="cpu or cuda (the teacher / the student)")
     lab.add_argument(
         "--corpus",
         type=Path,
@@ -619,7 +621,7 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("--valid", type=int, default=12, help="held-out clips per source and corpus")
     lab.add_argument("--min-frames", type=int, default=16)
     lab.add_argument("--half", action="store_true", help="store mels as float16 (smaller pool)")
-    trn.add_argument("--device", default="cpu", help="cpu or cuda")
+
     trn.add_argument("--arch", choices=["hifigan", "vocos"], default="vocos")
     trn.add_argument("--channels", type=int, default=128, help="hifigan: initial channels")
     trn.add_argument(
@@ -653,13 +655,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     args = build_parser().parse_args(argv)
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: no CUDA device here")
     if args.cmd == "label":
         args.corpus = args.corpus or [c for c in DEFAULT_CORPORA if c.is_dir()]
         return label(args)
     if args.eval_every % args.log_every:
         raise SystemExit("--eval-every must be a multiple of --log-every")
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        raise SystemExit("--device cuda: no CUDA device here")
     last = train(args)
     print(json.dumps(last))
     return 0 if math.isfinite(float(last.get("train", {}).get("loss", 0.0))) else 1
