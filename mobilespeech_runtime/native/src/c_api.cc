@@ -67,25 +67,14 @@ ms_status Report(ms_synth* s, ms_status code, const char* message) noexcept {
   return code;
 }
 
-// ExecuTorch reports a failed allocation as Error::MemoryAllocationFailed (0x21) or
-// DelegateMemoryAllocationFailed (0x31); engine.cc words every ExecuTorch failure as
-// "... (error 0x%x)" / "(ExecuTorch error 0x%x)" under MS_ERR_MODEL. Those two are a lack of
-// memory, not a bad bundle.
-bool IsExecuTorchOutOfMemory(const char* what) {
-  const std::string m = what;
-  return m.find("error 0x21)") != std::string::npos || m.find("error 0x31)") != std::string::npos;
-}
-
-// Runs `fn` and converts anything it throws into a status + message.
+// Runs `fn` and converts anything it throws into a status + message. (ExecuTorch's own
+// allocation failures arrive as MS_ERR_NO_MEMORY already: engine.cc FailExecuTorch.)
 template <typename Fn>
 ms_status Guard(ms_synth* s, Fn&& fn) noexcept {
   try {
     if (s) s->last_error.clear();
     return fn();
   } catch (const Error& e) {
-    if (e.code() == MS_ERR_MODEL && IsExecuTorchOutOfMemory(e.what())) {
-      return Report(s, MS_ERR_NO_MEMORY, (std::string("out of memory: ") + e.what()).c_str());
-    }
     return Report(s, e.code(), e.what());
   } catch (const std::bad_alloc&) {
     return Report(s, MS_ERR_NO_MEMORY, "out of memory");

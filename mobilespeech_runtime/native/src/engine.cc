@@ -120,6 +120,17 @@ struct PoolLease {
   int threads = 1;
 };
 
+// A failed ExecuTorch call. Its allocation failures (Error::MemoryAllocationFailed 0x21,
+// DelegateMemoryAllocationFailed 0x31) are a lack of memory, MS_ERR_NO_MEMORY, not a bad bundle;
+// every other error is MS_ERR_MODEL.
+[[noreturn]] static void FailExecuTorch(et::runtime::Error err, const std::string& message) {
+  if (err == et::runtime::Error::MemoryAllocationFailed ||
+      err == et::runtime::Error::DelegateMemoryAllocationFailed) {
+    Fail(MS_ERR_NO_MEMORY, "out of memory: " + message);
+  }
+  Fail(MS_ERR_MODEL, message);
+}
+
 // One .pte file through ExecuTorch's Module API.
 class Program {
  public:
@@ -129,13 +140,13 @@ class Program {
   void Load() {
     auto err = module_->load();
     if (err != et::runtime::Error::Ok) {
-      Fail(MS_ERR_MODEL, Format("ExecuTorch cannot load %s (error 0x%x)", file_.c_str(),
-                                static_cast<unsigned>(err)));
+      FailExecuTorch(err, Format("ExecuTorch cannot load %s (error 0x%x)", file_.c_str(),
+                                 static_cast<unsigned>(err)));
     }
     auto names = module_->method_names();
     if (!names.ok()) {
-      Fail(MS_ERR_MODEL, Format("ExecuTorch cannot list the methods of %s (error 0x%x)",
-                                file_.c_str(), static_cast<unsigned>(names.error())));
+      FailExecuTorch(names.error(), Format("ExecuTorch cannot list the methods of %s (error 0x%x)",
+                                           file_.c_str(), static_cast<unsigned>(names.error())));
     }
     names_ = std::set<std::string>(names->begin(), names->end());
   }
@@ -147,8 +158,8 @@ class Program {
   et::runtime::MethodMeta Meta(const std::string& m) {
     auto r = module_->method_meta(m);
     if (!r.ok()) {
-      Fail(MS_ERR_MODEL, Format("%s:%s has no readable metadata (error 0x%x)", file_.c_str(),
-                                m.c_str(), static_cast<unsigned>(r.error())));
+      FailExecuTorch(r.error(), Format("%s:%s has no readable metadata (error 0x%x)",
+                                       file_.c_str(), m.c_str(), static_cast<unsigned>(r.error())));
     }
     return *r;
   }
@@ -156,8 +167,8 @@ class Program {
   void LoadMethod(const std::string& m) {
     auto err = module_->load_method(m);
     if (err != et::runtime::Error::Ok) {
-      Fail(MS_ERR_MODEL, Format("ExecuTorch cannot load %s:%s (error 0x%x)", file_.c_str(),
-                                m.c_str(), static_cast<unsigned>(err)));
+      FailExecuTorch(err, Format("ExecuTorch cannot load %s:%s (error 0x%x)", file_.c_str(),
+                                 m.c_str(), static_cast<unsigned>(err)));
     }
   }
 
@@ -166,8 +177,8 @@ class Program {
   std::vector<EValue> Run(const std::string& m, const std::vector<EValue>& inputs) {
     auto r = module_->execute(m, inputs);
     if (!r.ok()) {
-      Fail(MS_ERR_MODEL, Format("program method %s failed (ExecuTorch error 0x%x)", m.c_str(),
-                                static_cast<unsigned>(r.error())));
+      FailExecuTorch(r.error(), Format("program method %s failed (ExecuTorch error 0x%x)",
+                                       m.c_str(), static_cast<unsigned>(r.error())));
     }
     return std::move(*r);
   }
