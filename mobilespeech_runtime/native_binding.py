@@ -49,6 +49,7 @@ MS_ERR_CANCELLED = 6
 MS_ERR_STATE = 7
 MS_ERR_INTERNAL = 8
 MS_ERR_NO_MEMORY = 9
+MS_ERR_BUSY = 10
 
 MS_CHUNK_END_OF_SENTENCE = 1
 MS_CHUNK_PROMPT_TRIMMED = 2
@@ -92,6 +93,13 @@ class NativeMemoryError(MobileSpeechError, MemoryError):
     status = MS_ERR_NO_MEMORY
 
 
+class NativeBusyError(MobileSpeechError, RuntimeError):
+    """Another thread is in a call on the same handle: a handle takes one call at a time (use
+    one synthesizer per thread). Nothing was changed; the call may be retried."""
+
+    status = MS_ERR_BUSY
+
+
 class _InvalidArgument(ConfigError):
     status = MS_ERR_INVALID_ARGUMENT
 
@@ -117,6 +125,7 @@ _ERRORS: dict[int, type[MobileSpeechError]] = {
     MS_ERR_STATE: NativeStateError,
     MS_ERR_INTERNAL: NativeError,
     MS_ERR_NO_MEMORY: NativeMemoryError,
+    MS_ERR_BUSY: NativeBusyError,
 }
 
 
@@ -397,7 +406,9 @@ class NativeSynthesizer:
 
     def _check(self, status: int) -> int:
         if status not in (MS_OK, MS_DONE):
-            raise _error(status, self._lib.ms_last_error(self._h).decode(errors="replace"))
+            # busy: the handle's own message belongs to the call that is running (mobilespeech.h)
+            where = None if status == MS_ERR_BUSY else self._h
+            raise _error(status, self._lib.ms_last_error(where).decode(errors="replace"))
         return status
 
     # ---- synthesis ------------------------------------------------------------------------

@@ -30,6 +30,8 @@ public struct MobileSpeechError: Error, CustomStringConvertible, Equatable {
     public static let state = 7
     public static let `internal` = 8
     public static let noMemory = 9
+    /// Another thread is in a call on the same handle (the C rule: one call at a time).
+    public static let busy = 10
 
     public let status: Int
     public let message: String
@@ -352,7 +354,8 @@ public final class MobileSpeech {
     }
 
     private static func error(_ st: ms_status, _ h: OpaquePointer?) -> MobileSpeechError {
-        var msg = String(cString: ms_last_error(h))
+        // MS_ERR_BUSY's message is in ms_last_error(NULL): the handle's belongs to the running call
+        var msg = String(cString: ms_last_error(st == MS_ERR_BUSY ? nil : h))
         if msg.isEmpty { msg = String(cString: ms_status_string(st)) }
         return MobileSpeechError(status: Int(st.rawValue), message: msg)
     }

@@ -141,9 +141,10 @@ void Throw(JNIEnv* env, int status, const std::string& message) {
 }
 
 // Throws for a failed C call on `synth` (NULL: a create failure, read from ms_last_error(NULL)).
-// The message is copied at once: it is borrowed until the next call on the handle.
+// The message is copied at once: it is borrowed until the next call on the handle. MS_ERR_BUSY's
+// is in ms_last_error(NULL) (the handle's belongs to the call that is running).
 void ThrowStatus(JNIEnv* env, ms_status st, const ms_synth* synth) {
-  std::string msg = ms_last_error(synth);
+  std::string msg = ms_last_error(st == MS_ERR_BUSY ? nullptr : synth);
   if (msg.empty()) msg = ms_status_string(st);
   Throw(env, static_cast<int>(st), msg);
 }

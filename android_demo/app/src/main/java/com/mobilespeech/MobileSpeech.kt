@@ -38,6 +38,8 @@ class MobileSpeechException(val status: Int, message: String) : RuntimeException
         const val ERR_STATE = 7
         const val ERR_INTERNAL = 8
         const val ERR_NO_MEMORY = 9
+        /** Another thread is in a call on the same handle (the C rule: one call at a time). */
+        const val ERR_BUSY = 10
 
         /** Name of an ms_status value, as ms_status_string() spells it. */
         @JvmStatic
@@ -52,6 +54,7 @@ class MobileSpeechException(val status: Int, message: String) : RuntimeException
             ERR_STATE -> "MS_ERR_STATE"
             ERR_INTERNAL -> "MS_ERR_INTERNAL"
             ERR_NO_MEMORY -> "MS_ERR_NO_MEMORY"
+            ERR_BUSY -> "MS_ERR_BUSY"
             else -> "MS_UNKNOWN_STATUS"
         }
     }
