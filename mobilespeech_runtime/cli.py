@@ -24,7 +24,7 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -275,6 +275,71 @@ def _write_output(out: Path, samples: Any, sample_rate: int) -> None:
     write_file_atomic(out, wav_bytes(samples, sample_rate), "--out")
 
 
+def _progress_bar(total: Callable[[], int], quiet: bool) -> Any:
+    """A tqdm bar over ``total()`` sentences on the real stderr when it is a terminal; None
+    otherwise (a pipe, a file, ``--quiet``, or tqdm missing)."""
+    stream = err()
+    try:
+        tty = stream.isatty()
+    except (AttributeError, OSError, ValueError):
+        tty = False
+    if quiet or not tty:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    try:
+        cols = os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):
+        cols = 0
+    # a terminal that reports no width (a bare pty, a serial console) gets 80 columns: tqdm
+    # draws nothing at width 0
+    return tqdm(total=total(), desc="synth", file=stream, leave=False, mininterval=0.1,
+                dynamic_ncols=cols > 0, ncols=None if cols > 0 else 80,
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} sentences "
+                           "[{elapsed}<{remaining}{postfix}]",
+                postfix="0.0 s of audio")
+
+
+def _synthesize_with_progress(synth: Any, text: str, prompt: Any, rate: int | None,
+                              args: argparse.Namespace) -> Any:
+    """``synth.synthesize`` through its stream, with a progress bar (sentences done, seconds
+    of audio produced) when stderr is a terminal."""
+    import numpy as np
+
+    from .synthesizer import SynthesisResult
+
+    stream = synth.stream(
+        text, prompt, rate, seed=args.seed, steps=args.steps, length_scale=args.length_scale
+    )
+    bar = _progress_bar(lambda: len(synth.encode_text(text)), args.quiet)
+    chunks: list[Any] = []
+    samples, frames, sentence = 0, -1, 0
+    try:
+        for chunk in stream:
+            chunks.append(chunk)
+            samples += chunk.size
+            if bar is None:
+                continue
+            # a sentence's frames are counted before its first chunk: a change is a new one
+            now = synth.last_timings.frames
+            if now != frames:
+                if frames >= 0:
+                    sentence += 1
+                frames = now
+            bar.n = min(sentence, bar.total)
+            bar.set_postfix_str(f"{samples / synth.sample_rate:.1f} s of audio")
+        if bar is not None:
+            bar.n = bar.total
+            bar.refresh()
+    finally:
+        if bar is not None:
+            bar.close()
+    out = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+    return SynthesisResult(out, synth.sample_rate, synth.last_timings)
+
+
 def cmd_synth(args: argparse.Namespace) -> int:
     from .audio import MAX_INPUT_FRAMES, MAX_INPUT_SECONDS
 
@@ -301,12 +366,13 @@ def cmd_synth(args: argparse.Namespace) -> int:
         synth = _load(args)
         synth.frontend.load()  # g2p model and lexicon load in seconds: keep that out of the RTF
         t0 = time.perf_counter()
-        result = synth.synthesize(
-            text, prompt, rate, seed=args.seed, steps=args.steps, length_scale=args.length_scale
-        )
+        result = _synthesize_with_progress(synth, text, prompt, rate, args)
         elapsed = time.perf_counter() - t0
-    _show(caught, args.verbose)
+    if not args.quiet:
+        _show(caught, args.verbose)
     _write_output(args.out, result.samples, result.sample_rate)
+    if args.quiet:
+        return 0
     t = result.timings
     rtf = elapsed / max(result.seconds, 1e-9)
     print(f"wrote {args.out}: {result.seconds:.2f} s at {result.sample_rate} Hz")
@@ -409,6 +475,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--steps", type=steps_arg, default=None, help="steps per codec layer, e.g. 8,2,1,1"
     )
     s.add_argument("--length-scale", type=_number, default=1.0, help=">1 slower, <1 faster")
+    s.add_argument(
+        "--quiet", action="store_true",
+        help="print errors only (no progress bar, warnings or summary); the bar shows only "
+             "when stderr is a terminal",
+    )
     _add_model_args(s)
     s.set_defaults(func=cmd_synth)
     r = sub.add_parser(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ctypes as C
 import hashlib
 import os
+import re
 import resource
 import shutil
 import struct
@@ -343,3 +344,123 @@ def test_c_handle_after_destroy_and_busy(bundle: Path) -> None:
     assert b"not a live handle" in lib.ms_last_error(None)
     assert lib.ms_synth_sample_rate(h) == 0 and lib.ms_synth_symbol(h, 0) is None
     lib.ms_synth_destroy(h)
+
+
+# ---- progress --------------------------------------------------------------------------------
+THREE = "The first sentence is here. A second one follows it. And the third ends."
+
+
+def _run_on_tty(cmd: list[str], timeout: float = 120) -> tuple[int, str, str]:
+    """``cmd`` with its stderr on a pseudo-terminal: (exit code, stdout, what the terminal got)."""
+    import pty
+    import select
+
+    master, slave = pty.openpty()
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO), COLUMNS="100")
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL,
+                         cwd=REPO, env=env)
+    os.close(slave)
+    got = bytearray()
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if ready:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:  # EIO: the child closed the terminal
+                    break
+                if not data:
+                    break
+                got += data
+            elif p.poll() is not None:
+                break
+        out = p.stdout.read().decode() if p.stdout else ""
+        rc = p.wait(timeout=max(deadline - time.monotonic(), 1))
+    finally:
+        os.close(master)
+        if p.poll() is None:
+            p.kill()
+    return rc, out, got.decode(errors="replace")
+
+
+def test_python_progress_bar_on_a_terminal_only(bundle: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.wav"
+    cmd = [sys.executable, "-m", "mobilespeech_runtime.cli", "synth", "--bundle", str(bundle),
+           "--text", THREE, "--out", str(out), "--threads", "1"]
+    rc, stdout, tty = _run_on_tty(cmd)
+    assert rc == 0, tty
+    assert "Traceback" not in tty, tty
+    # the tqdm bar: sentences of the total, and the seconds of audio so far
+    assert "0/3 sentences" in tty and "3/3 sentences" in tty, tty
+    assert re.search(r"[1-9][0-9.]* s of audio", tty), tty
+    assert f"wrote {out}" in stdout
+    # --quiet: nothing on the terminal, nothing on stdout
+    rc, stdout, tty = _run_on_tty(cmd + ["--quiet"])
+    assert rc == 0 and tty.strip() == "" and stdout == "", (tty, stdout)
+    assert sf.info(out).frames > 0
+    # not a terminal: no bar
+    rc, err, _ = run("python", Path(), ["--bundle", str(bundle), "--text", THREE,
+                                        "--out", str(out), "--threads", "1"])
+    assert rc == 0, err
+    assert "sentence" not in err and "\r" not in err, err
+
+
+def _progress_lines(text: str) -> list[tuple[int, float]]:
+    found = re.findall(r"progress: sentence (\d+), ([0-9.]+) s of audio", text)
+    return [(int(k), float(s)) for k, s in found]
+
+
+def test_c_progress_lines(cli_c: Path, bundle: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.wav"
+    args = ["--bundle", str(bundle), "--text", THREE, "--out", str(out), "--threads", "1"]
+    rc, err, _ = run("c", cli_c, args + ["--progress"])
+    assert rc == 0, err
+    lines = [ln for ln in err.splitlines() if ln.startswith("progress:")]
+    steps = _progress_lines(err)
+    assert len(steps) == len(lines) >= 3, err  # one line per chunk, each of the same form
+    assert [k for k, _ in steps] == sorted(k for k, _ in steps)  # in order
+    assert {k for k, _ in steps} == {1, 2, 3}, err
+    seconds = [s for _, s in steps]
+    assert seconds == sorted(seconds) and seconds[0] > 0
+    info = sf.info(out)
+    assert seconds[-1] == pytest.approx(info.frames / info.samplerate, abs=0.01)
+    # without --progress: none
+    rc, err, _ = run("c", cli_c, args)
+    assert rc == 0 and "progress" not in err, err
+    # on a terminal: one line updated in place, ended by a newline
+    rc, _, tty = _run_on_tty([str(cli_c)] + args + ["--progress", "--quiet"])
+    assert rc == 0, tty
+    assert "\rprogress: sentence 3, " in tty and tty.endswith("\n"), repr(tty)
+    assert _progress_lines(tty)[-1][1] == pytest.approx(seconds[-1], abs=0.01)
+
+
+# ---- MS_ERR_BUSY through the Python binding ---------------------------------------------------
+def test_busy_handle_is_a_named_python_error(bundle: Path) -> None:
+    from test_native import CHUNKS, _build
+
+    from mobilespeech_runtime import native_binding as nb
+    from mobilespeech_runtime.errors import MobileSpeechError
+
+    _build(sanitize=False)
+    assert nb.status_string(nb.MS_ERR_BUSY) == "MS_ERR_BUSY"
+    err = nb._error(nb.MS_ERR_BUSY, "")
+    assert isinstance(err, nb.NativeBusyError) and isinstance(err, MobileSpeechError)
+    assert str(err) == "MS_ERR_BUSY" and err.status == nb.MS_ERR_BUSY
+
+    with nb.NativeSynthesizer(bundle, num_threads=1) as syn:
+        done: list[int] = []
+        t = threading.Thread(target=lambda: done.append(syn.synthesize_phonemes(CHUNKS).size))
+        t.start()
+        busy: list[nb.NativeBusyError] = []
+        while t.is_alive():
+            try:
+                syn.timings()
+            except nb.NativeBusyError as e:
+                busy.append(e)
+        t.join()
+        assert done and done[0] > 0
+        assert busy, "no call overlapped the synthesis"
+        assert "another thread is using this handle" in str(busy[0])
+        assert busy[0].status == nb.MS_ERR_BUSY
+        syn.timings()  # the handle is fine afterwards

@@ -41,7 +41,7 @@ const char* kUsage =
     "                        [--prompt voice.wav] [--out out.wav] [--float32]\n"
     "                        [--seed N] [--threads N] [--steps 8,2,1,1] [--length-scale X]\n"
     "                        [--bench N [--warmup K]] [--json] [--no-checksums] [--quiet]\n"
-    "                        [--verbose]\n"
+    "                        [--progress] [--verbose]\n"
     "\n"
     "  --bundle DIR       model bundle folder (default: $MOBILESPEECH_BUNDLE)\n"
     "  --text TEXT        UTF-8 text (needs a build with the text frontend)\n"
@@ -59,6 +59,9 @@ const char* kUsage =
     "  --bench N          synthesize N times (after --warmup K, default 1) and print the median,\n"
     "                     min and max of RTF and time to first audio\n"
     "  --json             print one JSON line instead of text\n"
+    "  --progress         print progress to stderr as audio comes: the sentence (1-based) and\n"
+    "                     the seconds of audio so far (one line per chunk; on a terminal one\n"
+    "                     line updated in place)\n"
     "  --verbose          also show ExecuTorch's info log (default: its errors only; the\n"
     "                     library reads MOBILESPEECH_LOG=none|error|info|debug)\n"
     "\n"
@@ -86,7 +89,7 @@ struct Args {
   std::vector<int32_t> steps;
   float length_scale = 1.0f;
   int bench = 0, warmup = 1;
-  bool json = false, float32 = false, checksums = true, quiet = false;
+  bool json = false, float32 = false, checksums = true, quiet = false, progress = false;
 };
 
 [[noreturn]] void Usage(const char* msg) {
@@ -191,6 +194,8 @@ Args Parse(int argc, char** argv) {
       a.checksums = false;
     } else if (k == "--quiet") {
       a.quiet = true;
+    } else if (k == "--progress") {
+      a.progress = true;
     } else if (k == "--verbose") {
       setenv("MOBILESPEECH_LOG", "info", 1);
     } else if (k == "-h" || k == "--help") {
@@ -520,6 +525,7 @@ int main(int argc, char** argv) {
   const float* pcm = audio_in.empty() ? nullptr : prompt.samples.data();
   const size_t frames = audio_in.empty() ? 0 : prompt.frames();
   uint32_t shown = 0;
+  const bool progress_tty = a.progress && isatty(STDERR_FILENO);
 
   auto once = [&](Run* r) -> ms_status {
     r->samples.clear();
@@ -534,14 +540,33 @@ int main(int argc, char** argv) {
     if (rs != MS_OK) return rs;
     ms_audio_chunk c;
     bool first = true;
+    bool progress_open = false;  // a progress line without its newline is on the terminal
     while ((rs = ms_synth_next(s, &c)) == MS_OK) {
       if (first) {
         r->first_audio = Seconds(t0, Clock::now());
         first = false;
       }
       r->samples.insert(r->samples.end(), c.samples, c.samples + c.n_samples);
-      if (!a.quiet && !a.json) Notices(c.flags, &shown);
+      if (a.progress) {
+        // The ABI gives each chunk's sentence index, not the number of sentences.
+        std::fprintf(stderr, "%sprogress: sentence %d, %.2f s of audio%s",
+                     progress_tty ? "\r" : "", static_cast<int>(c.sentence) + 1,
+                     static_cast<double>(r->samples.size()) / c.sample_rate,
+                     progress_tty ? "" : "\n");
+        std::fflush(stderr);
+        progress_open = progress_tty;
+      }
+      if (!a.quiet && !a.json) {
+        constexpr uint32_t kNoticeBits = MS_CHUNK_PROMPT_TRIMMED | MS_CHUNK_SPED_UP |
+                                         MS_CHUNK_PROMPT_ONE_CHANNEL | MS_CHUNK_TEXT_SKIPPED;
+        if (progress_open && (c.flags & kNoticeBits & ~shown)) {  // a warning comes: end the line
+          std::fputc('\n', stderr);
+          progress_open = false;
+        }
+        Notices(c.flags, &shown);
+      }
     }
+    if (progress_open) std::fputc('\n', stderr);
     if (a.have_resynth && rs == MS_DONE && pcm) {
       // the output lasts as long as the input (the last frame's padding is dropped)
       const double sr_out = ms_synth_sample_rate(s);
