@@ -464,3 +464,31 @@ def test_busy_handle_is_a_named_python_error(bundle: Path) -> None:
         assert "another thread is using this handle" in str(busy[0])
         assert busy[0].status == nb.MS_ERR_BUSY
         syn.timings()  # the handle is fine afterwards
+
+
+# ---- out of memory inside ExecuTorch ---------------------------------------------------------
+def test_c_out_of_memory_is_named_not_a_bad_bundle(cli_c: Path, bundle: Path,
+                                                    tmp_path: Path) -> None:
+    """Under an address-space limit ExecuTorch fails with AccessFailed (0x22: the program's
+    mmap), Internal (0x1: XNNPACK's allocations) or MemoryAllocationFailed (0x21), and the text
+    frontend with bad_alloc: every one is MS_ERR_NO_MEMORY, exit code 6, never "bad bundle" (4),
+    which would send a user to re-download the model."""
+    out = tmp_path / "out.wav"
+    args = [str(cli_c), "--bundle", str(bundle), "--text", THREE, "--out", str(out),
+            "--threads", "1", "--no-checksums"]
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    seen: list[tuple[int, int, str]] = []
+    for mib in [*range(16, 68, 4), 1024]:
+        def limit(mib: int = mib) -> None:
+            resource.setrlimit(resource.RLIMIT_AS, (mib << 20, mib << 20))
+        r = subprocess.run(args, capture_output=True, text=True, errors="replace", timeout=120,
+                           env=env, preexec_fn=limit)
+        last = r.stderr.strip().splitlines()[-1] if r.stderr.strip() else ""
+        seen.append((mib, r.returncode, last))
+    assert seen[-1][1] == 0, seen  # 1 GiB is plenty: the sweep reaches success
+    # the smallest limits stop the dynamic loader before main (exit 127): not ours
+    failed = [s for s in seen if s[1] != 0 and "error while loading shared libraries" not in s[2]]
+    assert failed, seen  # and some limit is too small for the model
+    for _mib, rc, last in failed:
+        assert rc == 6 and "out of memory" in last and "MS_ERR_NO_MEMORY" in last, seen
+    assert not list(tmp_path.glob("*.tmp")), seen

@@ -1,6 +1,7 @@
 #include "engine.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -122,13 +123,22 @@ struct PoolLease {
 
 // A failed ExecuTorch call. Its allocation failures (Error::MemoryAllocationFailed 0x21,
 // DelegateMemoryAllocationFailed 0x31) are a lack of memory, MS_ERR_NO_MEMORY, not a bad bundle;
-// every other error is MS_ERR_MODEL.
-[[noreturn]] static void FailExecuTorch(et::runtime::Error err, const std::string& message) {
+// so is a failure that left errno at ENOMEM (`sys_errno`, cleared before the call): a failed
+// mmap of the program comes back as AccessFailed (0x22), a failed allocation inside XNNPACK as
+// Internal (0x1). Every other error is MS_ERR_MODEL.
+[[noreturn]] static void FailExecuTorch(et::runtime::Error err, int sys_errno,
+                                        const std::string& message) {
   if (err == et::runtime::Error::MemoryAllocationFailed ||
-      err == et::runtime::Error::DelegateMemoryAllocationFailed) {
+      err == et::runtime::Error::DelegateMemoryAllocationFailed || sys_errno == ENOMEM) {
     Fail(MS_ERR_NO_MEMORY, "out of memory: " + message);
   }
   Fail(MS_ERR_MODEL, message);
+}
+
+// The text frontend reports a failure as text alone; its allocation failures are worded
+// "out of memory ..." (text_frontend.cc), and are MS_ERR_NO_MEMORY, not `otherwise`.
+static ms_status FrontendStatus(const std::string& err, ms_status otherwise) {
+  return err.rfind("out of memory", 0) == 0 ? MS_ERR_NO_MEMORY : otherwise;
 }
 
 // One .pte file through ExecuTorch's Module API.
@@ -138,15 +148,20 @@ class Program {
       : file_(std::move(file)), module_(std::make_unique<Module>(path, Module::LoadMode::Mmap)) {}
 
   void Load() {
+    errno = 0;
     auto err = module_->load();
     if (err != et::runtime::Error::Ok) {
-      FailExecuTorch(err, Format("ExecuTorch cannot load %s (error 0x%x)", file_.c_str(),
-                                 static_cast<unsigned>(err)));
+      const int e = errno;
+      FailExecuTorch(err, e, Format("ExecuTorch cannot load %s (error 0x%x)", file_.c_str(),
+                                    static_cast<unsigned>(err)));
     }
+    errno = 0;
     auto names = module_->method_names();
     if (!names.ok()) {
-      FailExecuTorch(names.error(), Format("ExecuTorch cannot list the methods of %s (error 0x%x)",
-                                           file_.c_str(), static_cast<unsigned>(names.error())));
+      const int e = errno;
+      FailExecuTorch(names.error(), e,
+                     Format("ExecuTorch cannot list the methods of %s (error 0x%x)", file_.c_str(),
+                            static_cast<unsigned>(names.error())));
     }
     names_ = std::set<std::string>(names->begin(), names->end());
   }
@@ -156,29 +171,36 @@ class Program {
   const std::string& file() const { return file_; }
 
   et::runtime::MethodMeta Meta(const std::string& m) {
+    errno = 0;
     auto r = module_->method_meta(m);
     if (!r.ok()) {
-      FailExecuTorch(r.error(), Format("%s:%s has no readable metadata (error 0x%x)",
-                                       file_.c_str(), m.c_str(), static_cast<unsigned>(r.error())));
+      const int e = errno;
+      FailExecuTorch(r.error(), e, Format("%s:%s has no readable metadata (error 0x%x)",
+                                          file_.c_str(), m.c_str(),
+                                          static_cast<unsigned>(r.error())));
     }
     return *r;
   }
 
   void LoadMethod(const std::string& m) {
+    errno = 0;
     auto err = module_->load_method(m);
     if (err != et::runtime::Error::Ok) {
-      FailExecuTorch(err, Format("ExecuTorch cannot load %s:%s (error 0x%x)", file_.c_str(),
-                                 m.c_str(), static_cast<unsigned>(err)));
+      const int e = errno;
+      FailExecuTorch(err, e, Format("ExecuTorch cannot load %s:%s (error 0x%x)", file_.c_str(),
+                                    m.c_str(), static_cast<unsigned>(err)));
     }
   }
 
   void UnloadMethod(const std::string& m) { module_->unload_method(m); }
 
   std::vector<EValue> Run(const std::string& m, const std::vector<EValue>& inputs) {
+    errno = 0;
     auto r = module_->execute(m, inputs);
     if (!r.ok()) {
-      FailExecuTorch(r.error(), Format("program method %s failed (ExecuTorch error 0x%x)",
-                                       m.c_str(), static_cast<unsigned>(r.error())));
+      const int e = errno;
+      FailExecuTorch(r.error(), e, Format("program method %s failed (ExecuTorch error 0x%x)",
+                                          m.c_str(), static_cast<unsigned>(r.error())));
     }
     return std::move(*r);
   }
@@ -517,7 +539,7 @@ void Synthesizer::StartText(const char* text, const PromptInput& prompt, const C
   float ls;
   uint64_t seed;
   ValidateCall(opts, &steps, &ls, &seed);
-  if (!frontend_) Fail(MS_ERR_MODEL, frontend_error_);
+  if (!frontend_) Fail(FrontendStatus(frontend_error_, MS_ERR_MODEL), frontend_error_);
   const size_t n = std::strlen(text);
   const size_t max_chars = static_cast<size_t>(bundle_.config.frontend_max_chars);
   if (n > 4 * max_chars) {  // UTF-8 takes at most 4 bytes a character
@@ -530,7 +552,8 @@ void Synthesizer::StartText(const char* text, const PromptInput& prompt, const C
   std::string err;
   uint32_t notices = 0;
   if (!frontend_->EncodeWithNotices(std::string(text, n), &chunks, &err, &notices)) {
-    Fail(MS_ERR_INVALID_TEXT, err.empty() ? "text has nothing to pronounce" : err);
+    Fail(FrontendStatus(err, MS_ERR_INVALID_TEXT),
+         err.empty() ? "text has nothing to pronounce" : err);
   }
   if (chunks.empty()) Fail(MS_ERR_INVALID_TEXT, "text has nothing to pronounce");
   CallOptions resolved;

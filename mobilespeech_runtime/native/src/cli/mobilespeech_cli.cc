@@ -23,6 +23,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <new>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -464,7 +465,7 @@ std::string JsonString(const std::string& s) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int Main(int argc, char** argv) {
   // A file-size limit (ulimit -f) makes write() fail with EFBIG ("File too large") instead of
   // killing the process halfway through the output.
   std::signal(SIGXFSZ, SIG_IGN);
@@ -511,9 +512,10 @@ int main(int argc, char** argv) {
   ms_synth* s = ms_synth_create(&o, &st);
   const double load_s = Seconds(t_load, Clock::now());
   if (!s) {
-    return Fail(nullptr, st, st == MS_ERR_NO_MEMORY ? "out of memory while loading the bundle"
-                             : st == MS_ERR_MODEL || st == MS_ERR_INTERNAL ? "cannot load the bundle"
-                                                                           : "invalid options");
+    // MS_ERR_NO_MEMORY's message says "out of memory" itself
+    return Fail(nullptr, st, st == MS_ERR_NO_MEMORY || st == MS_ERR_MODEL || st == MS_ERR_INTERNAL
+                                 ? "cannot load the bundle"
+                                 : "invalid options");
   }
 
   std::vector<int32_t> ids;
@@ -651,4 +653,15 @@ int main(int argc, char** argv) {
   }
   ms_synth_destroy(s);
   return 0;
+}
+
+// A failed allocation in the tool itself (the audio it collects, the WAV it builds) is "out of
+// memory", exit code 6, like one inside the library, not an abort.
+int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const std::bad_alloc&) {
+    std::fputs("error: out of memory (MS_ERR_NO_MEMORY)\n", stderr);
+    return kExitNoMemory;
+  }
 }
