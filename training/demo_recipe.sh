@@ -86,3 +86,20 @@ $PY -m training.train_tts schedule --model "$RUNS/ft9/model.pt" --to "$RUNS/ft9/
 $PY -m export --checkpoint "$RUNS/ft9/model_t07.pt" --prompt models/demo/default_prompt.wav \
     --out "$CACHE/staging9" --variant 8da4w --threads 2
 $PY -m training.evaluate --corpus "$EVALSET" --bundle "$CACHE/staging9" --n 34 --threads 2
+# ---- session 10: the Vocos student vocoder (issue 22), distilled from the HiFi-GAN teacher on
+# one core, then the demo re-exported from its recovered checkpoint with it (token tables fp16).
+MIX=${MIX:-$CACHE/corpus/mix}
+$PY -m training.corpus build --out "$MIX" --utterances 16000 --sample-rate 22050 --engines debian \
+    --splits train,valid --per-speaker 8 --workers 1
+$PY -m training.distill_vocoder label --out "$RUNS/vocos" --corpus "$MIX" --bundle models/demo \
+    --minutes "${LABEL_MIN:-45}" &
+mkdir -p "$RUNS/vocos2"; ln -sfn "$RUNS/vocos/pool" "$RUNS/vocos2/pool"
+sleep 120  # the first pool shards
+$PY -m training.distill_vocoder train --out "$RUNS/vocos2" --arch vocos --minutes "${VOC_MIN:-60}"
+wait
+$PY -m export.recover --bundle models/demo --out "$RUNS/demo-recovered.pt"
+$PY -m export --checkpoint "$RUNS/demo-recovered.pt" --vocoder "$RUNS/vocos2/student.pt" \
+    --prompt models/demo/default_prompt.wav --out "$CACHE/staging10" --variant 8da4w --threads 2
+$PY -m export.vocoder teacher --bundle "$CACHE/staging10" --out "$CACHE/staging10-teacher"
+$PY -m training.evaluate --corpus "$EVALSET" --bundle "$CACHE/staging10" --n 34 --threads 1
+$PY -m training.evaluate --corpus "$EVALSET" --bundle "$CACHE/staging10-teacher" --n 34 --threads 1
