@@ -196,7 +196,9 @@ def _pipeline(spec: dict[str, Any]) -> dict[str, Any]:
                     "prompt_s": tm.prompt,  # cached voice: load + hash + cache lookup
                     "text_s": tm.text,
                     "smd_s": tm.smd,
-                    "decoder_s": tm.decoder,
+                    # the codec decoder and the mel codec's vocoder (timed apart since session 10)
+                    "decoder_s": tm.decoder + tm.vocoder,
+                    "vocoder_s": tm.vocoder,
                     "first_audio_s": frontend_s + (tm.first_audio or stream_s),
                     "audio_s": audio_s,
                     "frames": tm.frames,
