@@ -187,3 +187,39 @@ def test_benchmark_smoke_run(tiny_bundle: Path, tmp_path: Path) -> None:
     assert "| config | thr | length s |" in md and "FLOP-limit RTF" in md
     for p in res.get("plots", []):
         assert Path(p).is_file()
+
+
+def test_stage_profile_tables_add_up() -> None:
+    """benchmarks.stages: per-stage shares of the wall time, 'other' the remainder, one row per
+    runtime x text, and the side-by-side header per bundle (synthetic timings: no model run)."""
+    from benchmarks import stages
+
+    def py_run(wall: float) -> dict:
+        return {"wall_s": wall, "audio_s": 3.0, "frontend": 0.01, "prompt": 0.0, "text": 0.02,
+                "smd": 0.15, "decoder": 0.01, "vocoder": 0.01, "first_audio": 0.1,
+                "smd_calls": 14, "frames": 130}  # fmt: skip
+
+    py = {"texts": {"readme": {"cold": {**py_run(0.3), "prompt": 0.05},
+                               "runs": [py_run(0.21), py_run(0.22), py_run(0.25)]}},
+          "peak_rss_mib": 600.0}  # fmt: skip
+    cli = {"texts": {"readme": {"stages_s": {"frontend": 0.0, "prompt": 0.0, "text": 0.02,
+                                             "smd": 0.15, "decoder": 0.01, "vocoder": 0.01},
+                                "rtf": {"median": 0.07}, "audio_s": 3.0,
+                                "first_audio_ms": {"median": 100.0}, "smd_calls": 14,
+                                "frames": 130, "peak_rss_mib": 90.0}}}  # fmt: skip
+    rows = stages.summarize(py, cli)
+    p, c = rows["python/readme"], rows["c/readme"]
+    assert abs(p["wall"] - 220.0) < 1e-6 and abs(p["other"] - 20.0) < 1e-6  # median run
+    assert abs(sum(p[k] for k in (*stages.STAGES, "other")) - p["wall"]) < 1e-6
+    assert abs(c["wall"] - 210.0) < 1e-6 and c["first_audio_ms"] == 100.0
+    assert p["cold_prompt_ms"] == 50.0 and p["peak_rss_mib"] == 600.0
+    res = {"when": "now", "machine": "test", "load": [0], "load_end": [0], "repeats": 3,
+           "peers": {}, "bundles": {"demo": {
+               "overlap": {"vocoder": "vocos", "chunk": 64, "context": 10,
+                           "window_over_kept": 84 / 64, "guidance": 2.0, "steps": [8, 2]},
+               "bundle_mb": 29.2, "vocoder_mb": 3.6,
+               "vocoder_alone": {"1": {"rtf": 0.005}, "2": {"rtf": 0.004}},
+               "threads": {"1": rows}}}}  # fmt: skip
+    md = stages.markdown(res)
+    assert "| demo | vocos | 29.2 | 3.6 | 0.0050 / 0.0040 |" in md
+    assert "| demo | python/readme | 1 | 3.00 |" in md and "| demo | c/readme | 1 |" in md
