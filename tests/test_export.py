@@ -157,7 +157,9 @@ def test_lengths_at_and_over_the_bounds(tiny_bundle: Path) -> None:
     assert r.timings.frames <= len(s.encode_text(text)) * s.config.model.max_frames
 
 
-@pytest.mark.parametrize("drops_prompt", [False, True])
+# the demo's mode stays in the fast suite; the prompt-dropping variant (an export of its own,
+# ~2 min) is slow
+@pytest.mark.parametrize("drops_prompt", [False, pytest.param(True, marks=pytest.mark.slow)])
 def test_text_guidance_is_baked_into_the_smd_program(
     prompt_wav: Path, tmp_path_factory: pytest.TempPathFactory, drops_prompt: bool
 ) -> None:
