@@ -586,7 +586,7 @@ def flop_section(
     prompt_frames: int | None,
     args: argparse.Namespace,
 ) -> dict[str, Any]:
-    from mobilespeech_runtime.config import MobileSpeechConfig
+    from mobilespeech_model.config import MobileSpeechConfig
 
     from . import flops
 

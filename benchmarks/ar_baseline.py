@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from mobilespeech_runtime.config import MobileSpeechConfig
+from mobilespeech_model.config import MobileSpeechConfig
 
 
 class _Block(nn.Module):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from mobilespeech_runtime.config import MobileSpeechConfig
+from mobilespeech_model.config import MobileSpeechConfig
 
 
 def block_flops(t: int, d: int, f: int, k: int, s: int | None = None) -> dict[str, int]:
@@ -146,7 +146,7 @@ def counted_flops(cfg: MobileSpeechConfig, t: int, s: int, n_phonemes: int) -> d
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    from mobilespeech_runtime.model import MobileSpeech
+    from mobilespeech_model.nn import MobileSpeech
 
     torch.manual_seed(0)
     model = MobileSpeech(cfg).eval().requires_grad_(False)

@@ -171,8 +171,8 @@ def run(
     bundle: Path, threads: int, frames: int | None, prompt_frames: int | None, runs: int
 ) -> dict[str, Any]:
     from mobilespeech_runtime import rng
-    from mobilespeech_runtime.bundle import Bundle
-    from mobilespeech_runtime.executorch_backend import _load_runtime
+    from mobilespeech_model.bundle import Bundle
+    from mobilespeech_model.executorch_backend import _load_runtime
 
     from . import flops
 

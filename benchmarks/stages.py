@@ -89,7 +89,7 @@ def vocoder_worker(bundle: str, threads: int, repeats: int) -> dict:
     import torch
     from executorch.extension.pybindings import portable_lib
 
-    from mobilespeech_runtime._et_import import runtime
+    from mobilespeech_model._et_import import runtime
 
     torch.set_num_threads(threads)
     portable_lib._unsafe_reset_threadpool(threads)

@@ -46,13 +46,13 @@ def load_vocoder(name: str) -> Any:
     pool), "vocos" (untrained, speed only) or a student checkpoint path."""
     import torch
 
-    from mobilespeech_runtime.model.hifigan import load_student, load_teacher
+    from mobilespeech_model.nn.hifigan import load_student, load_teacher
 
     if name == "teacher":
         return load_teacher()
     if name == "vocos":
-        from mobilespeech_runtime.config import VocoderConfig
-        from mobilespeech_runtime.model.vocos_vocoder import VocosVocoder
+        from mobilespeech_model.config import VocoderConfig
+        from mobilespeech_model.nn.vocos_vocoder import VocosVocoder
 
         torch.manual_seed(0)
         return VocosVocoder(VocoderConfig(kind="vocos")).eval()
@@ -75,7 +75,7 @@ def params(m: Any) -> int:
 
 def window_frames() -> int:
     from export.programs import decode_window_frames
-    from mobilespeech_runtime.config import small_config
+    from mobilespeech_model.config import small_config
 
     cfg = small_config()
     return decode_window_frames(cfg) * cfg.codec.token_stride
@@ -119,7 +119,7 @@ def export_pte(name: str, int8: bool = False) -> dict[str, Any]:
 
     from export.lower import lower_program
     from export.programs import MethodSpec, ProgramSpec, Vocode, vocoder_spec
-    from mobilespeech_runtime.config import small_config
+    from mobilespeech_model.config import small_config
 
     cfg = small_config()
     m = load_vocoder(name)
@@ -143,7 +143,7 @@ def export_pte(name: str, int8: bool = False) -> dict[str, Any]:
     lowered = lower_program(spec, "fp32", {})
     lower_s = time.time() - t0
     out.write_bytes(lowered.buffer)
-    from mobilespeech_runtime._et_import import runtime
+    from mobilespeech_model._et_import import runtime
 
     method = runtime().load_program(out).load_method("vocode")
     got = method.execute([example[0]])[0]
@@ -185,7 +185,7 @@ def _speed_worker(pte: str, threads: int, runs: int) -> dict[str, Any]:
     torch.set_num_threads(threads)
     from executorch.extension.pybindings import portable_lib
 
-    from mobilespeech_runtime._et_import import runtime
+    from mobilespeech_model._et_import import runtime
 
     rt = runtime()
     portable_lib._unsafe_reset_threadpool(threads)
@@ -349,8 +349,8 @@ def quality(names: dict[str, Any], n: int) -> dict[str, Any]:
     import numpy as np
     import torch
 
-    from mobilespeech_runtime.config import CodecConfig
-    from mobilespeech_runtime.model.mel import MelAnalysis
+    from mobilespeech_model.config import CodecConfig
+    from mobilespeech_model.nn.mel import MelAnalysis
     from training import metrics
     from training.distill_vocoder import read_audio as _read
 

@@ -23,9 +23,9 @@ SIZES = ((256, 4), (256, 8), (384, 8), (512, 8))
 def measure(dim: int, layers: int, variant: str) -> dict:
     from export.lower import lower_program
     from export.programs import vocoder_spec
-    from mobilespeech_runtime._et_import import runtime
-    from mobilespeech_runtime.config import VocoderConfig, small_config
-    from mobilespeech_runtime.model.vocos_vocoder import VocosVocoder
+    from mobilespeech_model._et_import import runtime
+    from mobilespeech_model.config import VocoderConfig, small_config
+    from mobilespeech_model.nn.vocos_vocoder import VocosVocoder
 
     cfg = VocoderConfig(kind="vocos", vocos_dim=dim, vocos_intermediate=3 * dim,
                         vocos_layers=layers)  # fmt: skip

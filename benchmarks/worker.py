@@ -3,15 +3,15 @@
 python -m benchmarks.worker --spec '{"kind": "pte", "bundle": "DIR", "threads": 2}' --out r.json
 
 Kinds:
-- ``pte``: the bundle's .pte programs through the Python ExecuTorch runtime (Synthesizer);
-- ``eager``: the same model in eager PyTorch (Synthesizer over the bundle's checkpoint);
+- ``pte``: the bundle's .pte programs through the Python ExecuTorch runtime (ReferenceSynthesizer);
+- ``eager``: the same model in eager PyTorch (ReferenceSynthesizer over the bundle's checkpoint);
 - ``ar``: the autoregressive baseline decoder (benchmarks/ar_baseline.py) of the same size.
 
 Utterance lengths are fixed regardless of the model's predicted durations (an untrained model
 predicts arbitrary ones): for a target of T frames the worker picks a deterministic phoneme id
 sequence and searches the ``length_scale`` (a runtime input, [0.25, 4]) at which the bundle's
 own text/duration program predicts exactly T frames (or the closest count), then feeds those
-ids to ``Synthesizer.stream`` in place of the text frontend. The frontend is timed separately
+ids to ``ReferenceSynthesizer.stream`` in place of the text frontend. The frontend is timed separately
 on an English text with as many phonemes and its time is added to the pipeline's. Targets
 past the model's frame limit are split into equal sentences, as the frontend would split text.
 """
@@ -43,7 +43,7 @@ def phoneme_ids(symbols: Any, n: int, seed: int = 0) -> list[int]:
     """A deterministic sequence of n phoneme ids (no specials), ending with <sil>."""
     import numpy as np
 
-    from mobilespeech_runtime.frontend.symbols import PHONEMES, SIL
+    from mobilespeech_model.frontend.symbols import PHONEMES, SIL
 
     rng = np.random.default_rng(seed)
     pool = [symbols.id(p) for p in PHONEMES if p in symbols]
@@ -109,26 +109,26 @@ def calibrate(synth: Any, frames: int, seed: int = 0) -> dict[str, Any]:
 def _pipeline(spec: dict[str, Any]) -> dict[str, Any]:
     import torch
 
-    from mobilespeech_runtime.synthesizer import Synthesizer
+    from mobilespeech_model.reference import ReferenceSynthesizer
 
     threads = int(spec["threads"])
     torch.set_num_threads(threads)
     # Import the runtime first: load time is the bundle's, not Python's import time.
     if spec["backend"] == "executorch":
-        from mobilespeech_runtime.executorch_backend import _load_runtime
+        from mobilespeech_model.executorch_backend import _load_runtime
 
         _load_runtime()
     else:
-        import mobilespeech_runtime.eager  # noqa: F401
+        import mobilespeech_model.eager  # noqa: F401
     rss0 = rss_mib()
     t0 = time.perf_counter()
     if spec.get("checkpoint"):  # eager baseline from a checkpoint beside a bundle without one
-        from mobilespeech_runtime.bundle import Bundle
+        from mobilespeech_model.bundle import Bundle
 
         prompt = Bundle.open(Path(spec["bundle"]), verify_checksums=False).default_prompt()
-        synth = Synthesizer.from_checkpoint(spec["checkpoint"], threads, prompt)
+        synth = ReferenceSynthesizer.from_checkpoint(spec["checkpoint"], threads, prompt)
     else:
-        synth = Synthesizer.from_bundle(spec["bundle"], threads, backend=spec["backend"])
+        synth = ReferenceSynthesizer.from_bundle(spec["bundle"], threads, backend=spec["backend"])
     load_s = time.perf_counter() - t0
     rss_load = rss_mib()
     timed_frontend = not spec.get("no_frontend")
@@ -139,7 +139,7 @@ def _pipeline(spec: dict[str, Any]) -> dict[str, Any]:
     cfg = synth.config
     fr, sr = cfg.codec.frame_rate, cfg.codec.sample_rate
 
-    # Prompt conditioning: a one-off per voice (the Synthesizer caches it); timed apart.
+    # Prompt conditioning: a one-off per voice (the ReferenceSynthesizer caches it); timed apart.
     prompt_runs = []
     for _ in range(max(2, int(spec.get("repeats", 3)) // 2)):
         synth._prompt_cache = None
@@ -163,7 +163,7 @@ def _pipeline(spec: dict[str, Any]) -> dict[str, Any]:
         chunks = [cal["ids"]] * cal["sentences"]
         n_ph = len(cal["ids"]) * cal["sentences"]
         text = english_text(synth.frontend, n_ph) if timed_frontend else ""
-        real_encode = Synthesizer.encode_text
+        real_encode = ReferenceSynthesizer.encode_text
         real_ids: list[list[int]] = []
         runs = []
         for i in range(int(spec.get("warmup", 1)) + int(spec["repeats"])):
@@ -258,7 +258,7 @@ def _pipeline(spec: dict[str, Any]) -> dict[str, Any]:
 def _ar(spec: dict[str, Any]) -> dict[str, Any]:
     import torch
 
-    from mobilespeech_runtime.bundle import Bundle
+    from mobilespeech_model.bundle import Bundle
 
     from .ar_baseline import ARDecoder, time_generation
 

@@ -22,13 +22,13 @@ import torch
 from tqdm import tqdm
 
 from mobilespeech_runtime.audio import load_prompt, write_wav
-from mobilespeech_runtime.bundle import FORMAT, MANIFEST, SCHEMA_VERSION, Bundle, sha256_file
-from mobilespeech_runtime.config import preset
+from mobilespeech_model.bundle import FORMAT, MANIFEST, SCHEMA_VERSION, Bundle, sha256_file
+from mobilespeech_model.config import preset
 from mobilespeech_runtime.errors import MobileSpeechError
-from mobilespeech_runtime.executorch_backend import ExecuTorchBackend
-from mobilespeech_runtime.frontend import DEFAULT_SYMBOLS, SymbolTable
-from mobilespeech_runtime.model import MobileSpeech, prepare_for_export
-from mobilespeech_runtime.model.text import half_token_tables
+from mobilespeech_model.executorch_backend import ExecuTorchBackend
+from mobilespeech_model.frontend import DEFAULT_SYMBOLS, SymbolTable
+from mobilespeech_model.nn import MobileSpeech, prepare_for_export
+from mobilespeech_model.nn.text import half_token_tables
 
 from . import parity
 from .frontend_assets import write_frontend_assets
@@ -81,7 +81,7 @@ def load_model(
         if vocoder == "hifigan":
             model.codec.use_vocoder(None)
         else:
-            from mobilespeech_runtime.model.hifigan import load_student
+            from mobilespeech_model.nn.hifigan import load_student
 
             model.codec.use_vocoder(load_student(Path(vocoder)))
     return model, symbols

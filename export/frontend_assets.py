@@ -1,11 +1,11 @@
 """Assets the on-device (C++) text frontend reads from a bundle folder.
 
 Phones have no Python, so ``mobilespeech_runtime/native/src/frontend`` re-implements
-:class:`mobilespeech_runtime.frontend.Frontend` in C++. It needs three data files, written here
+:class:`mobilespeech_model.frontend.Frontend` in C++. It needs three data files, written here
 from the same sources the Python frontend uses:
 
 ``lexicon.bin``
-    CMUdict as :func:`~mobilespeech_runtime.frontend.g2p.load_cmudict` reads it (first
+    CMUdict as :func:`~mobilespeech_model.frontend.g2p.load_cmudict` reads it (first
     pronunciation per word) plus the pronunciation each g2p-en homograph gets without a POS
     tagger. Little-endian binary, read into memory and searched in place (no parsing)::
 
@@ -70,14 +70,14 @@ import torch
 from torch import Tensor, nn
 
 from mobilespeech_runtime.errors import ConfigError, MobileSpeechError
-from mobilespeech_runtime.frontend.g2p import (
+from mobilespeech_model.frontend.g2p import (
     _HOMOGRAPH_FIXES,
     _MAX_NEURAL_LETTERS,
     clean_pronunciation,
     load_cmudict,
 )
-from mobilespeech_runtime.frontend.normalize import to_ascii
-from mobilespeech_runtime.frontend.symbols import PHONEMES, SPECIALS, SymbolTable
+from mobilespeech_model.frontend.normalize import to_ascii
+from mobilespeech_model.frontend.symbols import PHONEMES, SPECIALS, SymbolTable
 
 LEXICON_FILE = "lexicon.bin"
 G2P_FILE = "g2p.pte"

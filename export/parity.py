@@ -8,14 +8,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from mobilespeech_runtime.bundle import Bundle
-from mobilespeech_runtime.eager import EagerBackend
-from mobilespeech_runtime.executorch_backend import ExecuTorchBackend
-from mobilespeech_runtime.model import MobileSpeech
-from mobilespeech_runtime.model.mel_codec import MelCodec
-from mobilespeech_runtime.model.mobilespeech import decode_mel_chunk
-from mobilespeech_runtime.schedule import decode_windows, window_tokens
-from mobilespeech_runtime.synthesizer import Synthesizer, Timings
+from mobilespeech_model.bundle import Bundle
+from mobilespeech_model.eager import EagerBackend
+from mobilespeech_model.executorch_backend import ExecuTorchBackend
+from mobilespeech_model.nn import MobileSpeech
+from mobilespeech_model.nn.mel_codec import MelCodec
+from mobilespeech_model.nn.mobilespeech import decode_mel_chunk
+from mobilespeech_model.schedule import decode_windows, window_tokens
+from mobilespeech_model.reference import ReferenceSynthesizer, Timings
 
 from .programs import program_specs
 
@@ -72,8 +72,8 @@ def pipeline_parity(
     seed: int = 0,
 ) -> dict[str, Any]:
     """Same text, prompt and seed through both backends: token agreement and waveform SNR."""
-    eager = Synthesizer(EagerBackend(model, bundle.symbols))
-    pte = Synthesizer(backend)
+    eager = ReferenceSynthesizer(EagerBackend(model, bundle.symbols))
+    pte = ReferenceSynthesizer(backend)
     ids = eager.encode_text(PARITY_TEXT)[0]
     toks = {}
     for name, syn in (("eager", eager), ("pte", pte)):

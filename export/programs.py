@@ -25,10 +25,10 @@ import torch
 from torch import Tensor, nn
 from torch.export import Dim
 
-from mobilespeech_runtime.config import MobileSpeechConfig
-from mobilespeech_runtime.model import MobileSpeech
-from mobilespeech_runtime.model.mel_codec import MelCodec
-from mobilespeech_runtime.model.mobilespeech import (
+from mobilespeech_model.config import MobileSpeechConfig
+from mobilespeech_model.nn import MobileSpeech
+from mobilespeech_model.nn.mel_codec import MelCodec
+from mobilespeech_model.nn.mobilespeech import (
     decode_chunk,
     decode_mel_chunk,
     smd_step,

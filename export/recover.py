@@ -37,11 +37,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from mobilespeech_runtime.config import MobileSpeechConfig
+from mobilespeech_model.config import MobileSpeechConfig
 from mobilespeech_runtime.errors import BundleError
-from mobilespeech_runtime.model import MobileSpeech
-from mobilespeech_runtime.model.codec import prepare_for_export
-from mobilespeech_runtime.model.text import half_token_tables
+from mobilespeech_model.nn import MobileSpeech
+from mobilespeech_model.nn.codec import prepare_for_export
+from mobilespeech_model.nn.text import half_token_tables
 
 from .lower import _linear_filter, lower_program
 from .programs import constant_metadata, program_specs

@@ -53,8 +53,8 @@ def _set_threads() -> None:
 
 def build_teacher_program(manifest: dict[str, Any]) -> bytes:
     """The teacher vocoder program exactly as ``python -m export`` writes it for this bundle."""
-    from mobilespeech_runtime.config import MobileSpeechConfig
-    from mobilespeech_runtime.model.hifigan import load_teacher
+    from mobilespeech_model.config import MobileSpeechConfig
+    from mobilespeech_model.nn.hifigan import load_teacher
 
     from .lower import lower_program
     from .programs import vocoder_spec
@@ -95,7 +95,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def _file_entry(path: Path) -> dict[str, Any]:
-    from mobilespeech_runtime.bundle import sha256_file
+    from mobilespeech_model.bundle import sha256_file
 
     return {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
 
@@ -128,9 +128,9 @@ def bundle_mels(bundle_dir: Path, windows: int = 4) -> list[Any]:
     bundle's programs (what a vocoder sees at run time, in the exact window shape)."""
     import torch
 
-    from mobilespeech_runtime.synthesizer import Synthesizer
+    from mobilespeech_model.reference import ReferenceSynthesizer
 
-    synth = Synthesizer.from_bundle(bundle_dir, num_threads=1)
+    synth = ReferenceSynthesizer.from_bundle(bundle_dir, num_threads=1)
     assert synth.default_prompt is not None
     from mobilespeech_runtime.audio import load_prompt
 
@@ -144,9 +144,9 @@ def vocoder_parity(student: Any, pte: Path, mels: list[Any]) -> dict[str, float]
     student over ``mels`` (the quantized program's error, audible as a spectral change)."""
     import torch
 
-    from mobilespeech_runtime._et_import import runtime
-    from mobilespeech_runtime.config import CodecConfig
-    from mobilespeech_runtime.model.mel import MelAnalysis
+    from mobilespeech_model._et_import import runtime
+    from mobilespeech_model.config import CodecConfig
+    from mobilespeech_model.nn.mel import MelAnalysis
 
     method = runtime().load_program(pte).load_method("vocode")
     analysis = MelAnalysis(CodecConfig())
@@ -173,8 +173,8 @@ def swap_student(bundle_dir: Path, student_path: Path, variant: str) -> dict[str
     manifest and parity.json; refuses (bundle untouched) when the quantized program drifts."""
     import torch
 
-    from mobilespeech_runtime.config import MobileSpeechConfig
-    from mobilespeech_runtime.model.hifigan import load_student
+    from mobilespeech_model.config import MobileSpeechConfig
+    from mobilespeech_model.nn.hifigan import load_student
 
     from .lower import lower_program
     from .programs import vocoder_spec
@@ -224,7 +224,7 @@ def teacher_variant(bundle_dir: Path, out: Path) -> Path:
     """A copy of ``bundle_dir`` at ``out`` with the HiFi-GAN teacher as its vocoder."""
     from dataclasses import asdict
 
-    from mobilespeech_runtime.config import VocoderConfig
+    from mobilespeech_model.config import VocoderConfig
 
     bundle_dir, out = Path(bundle_dir), Path(out)
     if out.resolve() == bundle_dir.resolve():
@@ -241,7 +241,7 @@ def teacher_variant(bundle_dir: Path, out: Path) -> Path:
         if name != VOCODER_FILE:
             shutil.copy2(bundle_dir / name, stage / name)
     (stage / VOCODER_FILE).write_bytes(buf)
-    from mobilespeech_runtime.model.hifigan import load_teacher
+    from mobilespeech_model.nn.hifigan import load_teacher
 
     meta = manifest["programs"].get(VOCODER_FILE, {})
     params = sum(p.numel() for p in load_teacher().parameters())

@@ -1,25 +1,19 @@
-"""Audio I/O and prompt conditioning (soundfile for files, soxr for resampling).
+"""Audio file I/O of the runtime (soundfile): read any audio file or pipe with bounds, write wav.
 
-Any sample rate (1 kHz .. 768 kHz, as the C runtime) and channel count (1..64) is accepted; a
-prompt is mixed to mono, resampled to the codec's rate, and checked: not audio, silent (RMS
-after removing any DC offset), too short -> ``InvalidAudioError``; too long -> trimmed to the
-configured maximum, with a warning the caller can show. Channels that cancel when mixed
-(opposite phase) fall back to the loudest channel, with a warning.
+The runtime hands the samples to the C core as they are (any rate 1 kHz .. 768 kHz, 1..64
+channels); mixing, resampling and the prompt's checks happen there, once. The reference
+loop's own conditioning (soxr) is ``mobilespeech_model.audio``.
 """
 
 from __future__ import annotations
 
 import io
-import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-import soxr
 
 from .checks import MAX_PIPE_BYTES, input_kind, read_input, write_file_atomic
-from .config import AudioConfig
 from .errors import AudioFileError, FileAccessError, InvalidAudioError
 
 MIN_SAMPLE_RATE = 1000  # as native/src/audio.h
@@ -29,16 +23,6 @@ MAX_INPUT_SECONDS = 300.0  # prompts: longer input is refused (only the first se
 MAX_INPUT_FRAMES = 1 << 24
 MAX_FILE_BYTES = 1 << 30
 MAX_RESYNTH_INPUT_SECONDS = 600.0  # synthesizer.MAX_RESYNTH_SECONDS (without importing torch)
-
-
-@dataclass
-class Prompt:
-    """A conditioned prompt: mono float32 at ``sample_rate``, plus what was done to it."""
-
-    samples: np.ndarray
-    sample_rate: int
-    trimmed: bool = False
-    channel: int | None = None  # the one channel used when the mix cancelled out
 
 
 def read_audio(
@@ -126,21 +110,6 @@ def check_rate(rate: object) -> int:
     return int(rate)
 
 
-def resample(x: np.ndarray, src_rate: int, dst_rate: int) -> np.ndarray:
-    src_rate = check_rate(src_rate)
-    if src_rate == dst_rate:
-        return x.astype(np.float32, copy=False)
-    return soxr.resample(x, src_rate, dst_rate, quality="HQ").astype(np.float32)
-
-
-def ac_rms(x: np.ndarray) -> float:
-    """RMS with the DC offset removed (a constant is silence)."""
-    if x.size == 0:
-        return 0.0
-    x64 = x.astype(np.float64)
-    return float(np.sqrt(np.mean((x64 - x64.mean()) ** 2)))
-
-
 def check_input(samples: object, sample_rate: object, what: str = "prompt") -> np.ndarray:
     """Shape, rate, channel count, length bounds and finiteness of raw PCM -> [frames, ch]."""
     check_rate(sample_rate)
@@ -159,70 +128,6 @@ def check_input(samples: object, sample_rate: object, what: str = "prompt") -> n
     if x.shape[0] == 0:
         raise InvalidAudioError(f"{what} audio is empty")
     return x
-
-
-def condition_prompt(
-    samples: np.ndarray, sample_rate: int, target_rate: int, cfg: AudioConfig
-) -> Prompt:
-    """Mono, resampled, validated and length-limited prompt audio."""
-    data = check_input(samples, sample_rate)
-    rate = int(sample_rate)
-    seconds = data.shape[0] / float(rate)
-    if seconds > MAX_INPUT_SECONDS or data.shape[0] > MAX_INPUT_FRAMES:
-        raise InvalidAudioError(
-            f"prompt is {seconds:.0f} s ({data.shape[0]} frames) long; at most "
-            f"{MAX_INPUT_SECONDS:.0f} s and {MAX_INPUT_FRAMES} frames of input are accepted "
-            f"(only the first {cfg.max_prompt_seconds:.0f} s are used)"
-        )
-    x = to_mono(data) if data.shape[1] > 1 else data[:, 0]
-    if not np.all(np.isfinite(x)):
-        raise InvalidAudioError("prompt audio contains NaN or infinite samples")
-    if seconds < cfg.min_prompt_seconds:
-        raise InvalidAudioError(
-            f"prompt is {seconds:.2f} s long; at least {cfg.min_prompt_seconds:.1f} s is needed"
-        )
-    channel = None
-    if data.shape[1] > 1 and ac_rms(x) < cfg.silence_rms:
-        # The mix cancelled (channels in opposite phase): use the loudest channel alone.
-        levels = [ac_rms(data[:, c]) for c in range(data.shape[1])]
-        best = int(np.argmax(levels))
-        if levels[best] >= cfg.silence_rms:
-            channel = best
-            x = np.ascontiguousarray(data[:, best])
-            warnings.warn(
-                f"the prompt's channels cancel out when mixed (opposite phase); using channel "
-                f"{best} alone",
-                stacklevel=2,
-            )
-    x = resample(x, rate, target_rate)
-    peak = float(np.max(np.abs(x))) if x.size else 0.0
-    if peak > 1.0:
-        x = x / peak
-    rms = ac_rms(x)
-    if rms < cfg.silence_rms:
-        raise InvalidAudioError(
-            f"prompt is silent (RMS {rms:.2e} < {cfg.silence_rms:.0e} after removing any DC "
-            "offset)"
-        )
-    limit = int(cfg.max_prompt_seconds * target_rate)
-    trimmed = x.size > limit
-    if trimmed:
-        warnings.warn(
-            f"prompt is {seconds:.1f} s; using its first {cfg.max_prompt_seconds:.0f} s",
-            stacklevel=2,
-        )
-        x = x[:limit]
-    return Prompt(
-        samples=np.ascontiguousarray(x, dtype=np.float32),
-        sample_rate=target_rate,
-        trimmed=trimmed,
-        channel=channel,
-    )
-
-
-def load_prompt(path: str | Path, target_rate: int, cfg: AudioConfig) -> Prompt:
-    data, sr = read_audio(path, MAX_INPUT_SECONDS, "prompt")
-    return condition_prompt(data, sr, target_rate, cfg)
 
 
 def wav_bytes(samples: np.ndarray, sample_rate: int) -> bytes:

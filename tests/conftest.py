@@ -10,9 +10,9 @@ import soundfile as sf
 import torch
 from synthetic import voice_like
 
-from mobilespeech_runtime.config import tiny_config, tiny_mel_config
-from mobilespeech_runtime.frontend import DEFAULT_SYMBOLS
-from mobilespeech_runtime.model import MobileSpeech
+from mobilespeech_model.config import tiny_config, tiny_mel_config
+from mobilespeech_model.frontend import DEFAULT_SYMBOLS
+from mobilespeech_model.nn import MobileSpeech
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -4,7 +4,7 @@ import soundfile as sf
 from synthetic import voice_like
 
 from mobilespeech_runtime.audio import condition_prompt, load_prompt, read_audio
-from mobilespeech_runtime.config import AudioConfig
+from mobilespeech_model.config import AudioConfig
 from mobilespeech_runtime.errors import InvalidAudioError
 
 CFG = AudioConfig(min_prompt_seconds=1.0, max_prompt_seconds=3.0)

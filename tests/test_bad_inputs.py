@@ -168,7 +168,7 @@ def _manifest(fn: Callable[[dict[str, Any]], Any]) -> Callable[[Path], None]:
 
 def _garbage_program(root: Path) -> None:
     """decoder.pte replaced by garbage of the same size, its sha256 regenerated."""
-    from mobilespeech_runtime.bundle import sha256_file
+    from mobilespeech_model.bundle import sha256_file
 
     p = root / "decoder.pte"
     p.write_bytes(np.random.default_rng(0).integers(0, 256, p.stat().st_size, np.uint8).tobytes())
@@ -363,8 +363,8 @@ def _outcome(fn: Callable[[], np.ndarray]) -> tuple[str, str, list[str], np.ndar
 def bundle(tiny_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny bundle plus the C++ text frontend's assets, so both runtimes read text."""
     from export.frontend_assets import write_frontend_assets
-    from mobilespeech_runtime.bundle import sha256_file
-    from mobilespeech_runtime.frontend import SymbolTable
+    from mobilespeech_model.bundle import sha256_file
+    from mobilespeech_model.frontend import SymbolTable
 
     root = tmp_path_factory.mktemp("bad") / "bundle"
     shutil.copytree(tiny_bundle, root)

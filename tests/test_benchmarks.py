@@ -13,7 +13,7 @@ import torch
 
 from benchmarks import SCHEMA, flops
 from benchmarks.ar_baseline import ARDecoder
-from mobilespeech_runtime.config import preset, tiny_config
+from mobilespeech_model.config import preset, tiny_config
 
 
 @pytest.mark.parametrize("t,s,n_ph", [(24, 16, 8), (130, 40, 30)])
@@ -60,9 +60,9 @@ def test_per_utterance_consistency() -> None:
 
 def test_calibration_hits_the_frame_count(tiny_bundle: Path) -> None:
     from benchmarks.worker import calibrate
-    from mobilespeech_runtime.synthesizer import Synthesizer
+    from mobilespeech_model.reference import ReferenceSynthesizer
 
-    synth = Synthesizer.from_bundle(tiny_bundle, 1)
+    synth = ReferenceSynthesizer.from_bundle(tiny_bundle, 1)
     for frames in (50, 120):
         cal = calibrate(synth, frames)
         assert cal["frames"] == frames

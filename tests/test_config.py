@@ -1,6 +1,6 @@
 import pytest
 
-from mobilespeech_runtime.config import MobileSpeechConfig, preset, small_config, tiny_config
+from mobilespeech_model.config import MobileSpeechConfig, preset, small_config, tiny_config
 from mobilespeech_runtime.errors import ConfigError
 
 

@@ -303,7 +303,7 @@ def test_evaluate_with_second_models(tmp_path: Path) -> None:
 
 
 def test_schedule_override_checks_and_applies() -> None:
-    from mobilespeech_runtime.config import PRESETS
+    from mobilespeech_model.config import PRESETS
     from mobilespeech_runtime.errors import MobileSpeechError
 
     synth = SimpleNamespace(config=PRESETS["small"]())

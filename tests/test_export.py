@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mobilespeech_runtime.bundle import MANIFEST, Bundle
+from mobilespeech_model.bundle import MANIFEST, Bundle
 from mobilespeech_runtime.errors import BundleError, InvalidTextError
-from mobilespeech_runtime.synthesizer import Synthesizer
+from mobilespeech_model.reference import ReferenceSynthesizer
 
 TEXT = "Bundles speak. The second sentence follows, quickly."
 PROGRAMS = ("prompt.pte", "text.pte", "smd.pte", "decoder.pte")
@@ -66,8 +66,8 @@ def test_quantized_parity_recorded(tiny_bundle_8da4w: Path) -> None:
 
 
 def test_executorch_matches_eager_and_streams(tiny_bundle: Path) -> None:
-    pte = Synthesizer.from_bundle(tiny_bundle, num_threads=2)
-    eager = Synthesizer.from_bundle(tiny_bundle, backend="eager")
+    pte = ReferenceSynthesizer.from_bundle(tiny_bundle, num_threads=2)
+    eager = ReferenceSynthesizer.from_bundle(tiny_bundle, backend="eager")
     a = pte.synthesize(TEXT, seed=3)
     b = eager.synthesize(TEXT, seed=3)
     assert a.samples.size == b.samples.size > 0
@@ -79,7 +79,7 @@ def test_executorch_matches_eager_and_streams(tiny_bundle: Path) -> None:
 
 
 def test_quantized_bundle_synthesizes(tiny_bundle_8da4w: Path) -> None:
-    r = Synthesizer.from_bundle(tiny_bundle_8da4w).synthesize(TEXT, seed=1)
+    r = ReferenceSynthesizer.from_bundle(tiny_bundle_8da4w).synthesize(TEXT, seed=1)
     assert r.samples.size > 0 and np.isfinite(r.samples).all()
 
 
@@ -107,7 +107,7 @@ def test_damaged_bundles_name_the_problem(tiny_bundle: Path, tmp_path: Path, dam
         (b / MANIFEST).write_text(json.dumps(m))
         match = "schema_version"
     with pytest.raises(BundleError, match=match):
-        Synthesizer.from_bundle(b)
+        ReferenceSynthesizer.from_bundle(b)
 
 
 def test_swapped_program_from_another_bundle(
@@ -122,7 +122,7 @@ def test_swapped_program_from_another_bundle(
     # their constants differ; swapping in the wrong program kind is caught by method names.
     shutil.copyfile(tiny_bundle / "text.pte", b / "smd.pte")
     m = json.loads((b / MANIFEST).read_text())
-    from mobilespeech_runtime.bundle import sha256_file
+    from mobilespeech_model.bundle import sha256_file
 
     m["files"]["smd.pte"] = {
         "bytes": (b / "smd.pte").stat().st_size,
@@ -130,11 +130,11 @@ def test_swapped_program_from_another_bundle(
     }
     (b / MANIFEST).write_text(json.dumps(m))
     with pytest.raises(BundleError, match="lacks method"):
-        Synthesizer.from_bundle(b)
+        ReferenceSynthesizer.from_bundle(b)
 
 
 def test_lengths_at_and_over_the_bounds(tiny_bundle: Path) -> None:
-    s = Synthesizer.from_bundle(tiny_bundle)
+    s = ReferenceSynthesizer.from_bundle(tiny_bundle)
     limit = s.config.model.max_phonemes
     backend = s.backend
     import torch
@@ -169,8 +169,8 @@ def test_text_guidance_is_baked_into_the_smd_program(
     import torch
     from conftest import _export
 
-    from mobilespeech_runtime.config import tiny_config
-    from mobilespeech_runtime.model import MobileSpeech
+    from mobilespeech_model.config import tiny_config
+    from mobilespeech_model.nn import MobileSpeech
 
     cfg = tiny_config()
     cfg.schedule.guidance = 2.0
@@ -181,8 +181,8 @@ def test_text_guidance_is_baked_into_the_smd_program(
     assert m["config"]["schedule"]["guidance"] == 2.0
     assert m["config"]["schedule"]["guidance_drops_prompt"] is drops_prompt
     assert json.loads((bundle / "parity.json").read_text())["failures"] == []
-    a = Synthesizer.from_bundle(bundle, num_threads=2).synthesize(TEXT, seed=3)
-    b = Synthesizer.from_bundle(bundle, backend="eager").synthesize(TEXT, seed=3)
+    a = ReferenceSynthesizer.from_bundle(bundle, num_threads=2).synthesize(TEXT, seed=3)
+    b = ReferenceSynthesizer.from_bundle(bundle, backend="eager").synthesize(TEXT, seed=3)
     assert a.samples.size == b.samples.size > 0
     assert float(np.max(np.abs(a.samples - b.samples))) < 1e-3
 

@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from mobilespeech_runtime.audio import write_wav
-from mobilespeech_runtime.config import preset
+from mobilespeech_model.config import preset
 from mobilespeech_runtime.errors import MobileSpeechError
-from mobilespeech_runtime.model import MobileSpeech
+from mobilespeech_model.nn import MobileSpeech
 from training import finetune_decoder as fd
 from training.common import load_state, save_state
 

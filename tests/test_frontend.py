@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mobilespeech_runtime.config import FrontendConfig
+from mobilespeech_model.config import FrontendConfig
 from mobilespeech_runtime.errors import ConfigError, InvalidTextError, MobileSpeechError
-from mobilespeech_runtime.frontend import (
+from mobilespeech_model.frontend import (
     DEFAULT_SYMBOLS,
     G2P,
     SIL,
@@ -29,10 +29,10 @@ from mobilespeech_runtime.frontend import (
     nltk_data,
     split_symbols,
 )
-from mobilespeech_runtime.frontend import g2p as g2p_mod
-from mobilespeech_runtime.frontend.g2p import load_cmudict
-from mobilespeech_runtime.frontend.normalize import join_tokens, normalize_text
-from mobilespeech_runtime.frontend.symbols import PHONEMES
+from mobilespeech_model.frontend import g2p as g2p_mod
+from mobilespeech_model.frontend.g2p import load_cmudict
+from mobilespeech_model.frontend.normalize import join_tokens, normalize_text
+from mobilespeech_model.frontend.symbols import PHONEMES
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -4,7 +4,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mobilespeech_runtime.model.masking import build_masks, mask_count, sample_layers
+from mobilespeech_model.nn.masking import build_masks, mask_count, sample_layers
 
 
 @settings(max_examples=60, deadline=None)

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 import torch
 
-from mobilespeech_runtime.config import MobileSpeechConfig, VocoderConfig, preset
+from mobilespeech_model.config import MobileSpeechConfig, VocoderConfig, preset
 from mobilespeech_runtime.errors import ConfigError
-from mobilespeech_runtime.model import hifigan
-from mobilespeech_runtime.model.codec import make_codec
-from mobilespeech_runtime.model.mel import MelAnalysis, slaney_mel_basis
-from mobilespeech_runtime.model.mel_codec import MelCodec
+from mobilespeech_model.nn import hifigan
+from mobilespeech_model.nn.codec import make_codec
+from mobilespeech_model.nn.mel import MelAnalysis, slaney_mel_basis
+from mobilespeech_model.nn.mel_codec import MelCodec
 
 
 def _speechlike(seconds: float = 1.5, sr: int = 22050) -> np.ndarray:
@@ -163,7 +163,7 @@ def test_teacher_variant_of_the_demo_and_its_rebuild(tmp_path: Path) -> None:
     import json
 
     from export.vocoder import build_vocoder, teacher_variant
-    from mobilespeech_runtime.bundle import Bundle
+    from mobilespeech_model.bundle import Bundle
     from mobilespeech_runtime.errors import BundleError
 
     demo = Path(__file__).resolve().parent.parent / "models" / "demo"

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mobilespeech_runtime.config import MobileSpeechConfig, tiny_config
+from mobilespeech_model.config import MobileSpeechConfig, tiny_config
 from mobilespeech_runtime.errors import ConfigError
-from mobilespeech_runtime.mel_match import loud_mean, mel_offset
+from mobilespeech_model.mel_match import loud_mean, mel_offset
 
 
 def test_loud_mean_averages_the_loudest_frames() -> None:

@@ -1,10 +1,10 @@
 import torch
 
-from mobilespeech_runtime.config import base_config, small_config, tiny_config
-from mobilespeech_runtime.model import Batch, MobileSpeech
-from mobilespeech_runtime.model.codec import prepare_for_export
-from mobilespeech_runtime.model.layers import LayerNorm
-from mobilespeech_runtime.model.text import durations_from_log, frame_index, length_regulate
+from mobilespeech_model.config import base_config, small_config, tiny_config
+from mobilespeech_model.nn import Batch, MobileSpeech
+from mobilespeech_model.nn.codec import prepare_for_export
+from mobilespeech_model.nn.layers import LayerNorm
+from mobilespeech_model.nn.text import durations_from_log, frame_index, length_regulate
 
 
 def _batch(cfg, gen: torch.Generator) -> Batch:
@@ -87,7 +87,7 @@ def test_text_guidance_changes_the_step_and_off_is_the_plain_step(
     tiny_model: MobileSpeech,
 ) -> None:
     """guidance 0 is the plain step; > 0 mixes in a pass without text, still a valid step."""
-    from mobilespeech_runtime.model.mobilespeech import smd_step
+    from mobilespeech_model.nn.mobilespeech import smd_step
 
     gen = torch.Generator().manual_seed(2)
     args = (
@@ -113,7 +113,7 @@ def test_guidance_that_drops_the_prompt_contrasts_a_voiceless_pass(
 ) -> None:
     """drop_prompt zeroes the prompt memory in guidance's second pass: another step than text
     guidance alone, still a valid one; without guidance it changes nothing."""
-    from mobilespeech_runtime.model.mobilespeech import smd_step
+    from mobilespeech_model.nn.mobilespeech import smd_step
 
     gen = torch.Generator().manual_seed(2)
     args = (

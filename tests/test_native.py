@@ -87,9 +87,9 @@ def synth(nb, tiny_bundle: Path):  # noqa: ANN001, ANN201
 
 
 def _python_synth(bundle: Path, chunks: list[list[int]]):  # noqa: ANN202
-    from mobilespeech_runtime.synthesizer import Synthesizer
+    from mobilespeech_model.reference import ReferenceSynthesizer
 
-    py = Synthesizer.from_bundle(bundle, num_threads=2)
+    py = ReferenceSynthesizer.from_bundle(bundle, num_threads=2)
     py.encode_text = lambda _text: chunks  # the same phoneme ids as start_phonemes
     return py
 
@@ -150,7 +150,7 @@ def test_bad_mel_match_fields_are_refused(nb, tiny_mel_bundle: Path, tmp_path: P
     bad = _with_schedule(tiny_mel_bundle, tmp_path / "bad", **{field: value})
     with pytest.raises(BundleError, match=field):
         nb.NativeSynthesizer(bad)
-    from mobilespeech_runtime.bundle import Bundle
+    from mobilespeech_model.bundle import Bundle
 
     with pytest.raises((BundleError, ConfigError), match=field):
         Bundle.open(bad)
@@ -160,7 +160,7 @@ def test_mel_match_needs_the_mel_codec(nb, tiny_bundle: Path, tmp_path: Path) ->
     bad = _with_schedule(tiny_bundle, tmp_path / "bad", mel_match=1.0)
     with pytest.raises(BundleError, match="mel codec"):
         nb.NativeSynthesizer(bad)
-    from mobilespeech_runtime.bundle import Bundle
+    from mobilespeech_model.bundle import Bundle
 
     with pytest.raises((BundleError, ConfigError), match="mel codec"):
         Bundle.open(bad)
@@ -197,8 +197,8 @@ def test_matches_python_runtime(nb, tiny_bundle: Path, case: str) -> None:  # no
 def tiny_bundle_with_frontend(tiny_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny bundle plus the C++ text frontend's assets (lexicon, g2p.pte, fold table)."""
     assets = pytest.importorskip("export.frontend_assets")
-    from mobilespeech_runtime.bundle import sha256_file
-    from mobilespeech_runtime.frontend import SymbolTable
+    from mobilespeech_model.bundle import sha256_file
+    from mobilespeech_model.frontend import SymbolTable
 
     root = tmp_path_factory.mktemp("fe") / "bundle"
     shutil.copytree(tiny_bundle, root)
@@ -215,13 +215,13 @@ def tiny_bundle_with_frontend(tiny_bundle: Path, tmp_path_factory: pytest.TempPa
                                   "Dr. Smith paid $5.20 on March 3rd, 2021!"])
 def test_text_matches_python_runtime(nb, tiny_bundle_with_frontend: Path,  # noqa: ANN001
                                      text: str) -> None:
-    from mobilespeech_runtime.synthesizer import Synthesizer
+    from mobilespeech_model.reference import ReferenceSynthesizer
 
     with nb.NativeSynthesizer(tiny_bundle_with_frontend, num_threads=2) as s:
         if not s.has_text_frontend:
             pytest.skip("this build has no C++ text frontend")
         out = s.synthesize(text, seed=3)
-    py = Synthesizer.from_bundle(tiny_bundle_with_frontend, num_threads=2)
+    py = ReferenceSynthesizer.from_bundle(tiny_bundle_with_frontend, num_threads=2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = py.synthesize(text, seed=3).samples

@@ -44,11 +44,11 @@ from export.frontend_assets import (
     torch_predict,
     write_frontend_assets,
 )
-from mobilespeech_runtime.config import FrontendConfig
-from mobilespeech_runtime.frontend import DEFAULT_SYMBOLS, Frontend, ensure_nltk_data
-from mobilespeech_runtime.frontend import g2p as g2p_mod
-from mobilespeech_runtime.frontend.g2p import load_cmudict
-from mobilespeech_runtime.frontend.normalize import join_tokens, normalize_text
+from mobilespeech_model.config import FrontendConfig
+from mobilespeech_model.frontend import DEFAULT_SYMBOLS, Frontend, ensure_nltk_data
+from mobilespeech_model.frontend import g2p as g2p_mod
+from mobilespeech_model.frontend.g2p import load_cmudict
+from mobilespeech_model.frontend.normalize import join_tokens, normalize_text
 
 REPO = Path(__file__).resolve().parents[1]
 NATIVE_TESTS = REPO / "mobilespeech_runtime" / "native" / "tests" / "frontend"
@@ -392,7 +392,7 @@ def test_normalization_agrees(cli: Path, bundle: Path) -> None:
 
 
 def test_number_words_agree(cli: Path, bundle: Path) -> None:
-    from mobilespeech_runtime.frontend.normalize import cardinal, decimal, ordinal
+    from mobilespeech_model.frontend.normalize import cardinal, decimal, ordinal
 
     rng = random.Random(2)
     nums = [str(i) for i in range(0, 2001)]

@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mobilespeech_runtime import rng
-from mobilespeech_runtime.model.schedule import unmask_step
-from mobilespeech_runtime.schedule import decode_windows, plan, regulate_durations, window_tokens
+from mobilespeech_model.nn.schedule import unmask_step
+from mobilespeech_model.schedule import decode_windows, plan, regulate_durations, window_tokens
 
 
 def test_plan_counts_are_length_independent() -> None:

@@ -7,17 +7,17 @@ import pytest
 from synthetic import voice_like
 
 from mobilespeech_runtime.errors import ConfigError, InvalidAudioError, InvalidTextError
-from mobilespeech_runtime.synthesizer import Synthesizer
+from mobilespeech_model.reference import ReferenceSynthesizer
 
 TEXT = "Hello there. The quick brown fox, at 3 pm, jumps over the lazy dog."
 
 
 @pytest.fixture(scope="module")
-def synth(tiny_checkpoint: Path, prompt_wav: Path) -> Synthesizer:
-    return Synthesizer.from_checkpoint(tiny_checkpoint, num_threads=2, default_prompt=prompt_wav)
+def synth(tiny_checkpoint: Path, prompt_wav: Path) -> ReferenceSynthesizer:
+    return ReferenceSynthesizer.from_checkpoint(tiny_checkpoint, num_threads=2, default_prompt=prompt_wav)
 
 
-def test_same_seed_same_audio_and_other_seed_differs(synth: Synthesizer) -> None:
+def test_same_seed_same_audio_and_other_seed_differs(synth: ReferenceSynthesizer) -> None:
     a = synth.synthesize(TEXT, seed=5)
     b = synth.synthesize(TEXT, seed=5)
     c = synth.synthesize(TEXT, seed=6)
@@ -28,7 +28,7 @@ def test_same_seed_same_audio_and_other_seed_differs(synth: Synthesizer) -> None
     assert a.timings.smd_calls == 2 * 5  # two sentences x sum(schedule (4, 1))
 
 
-def test_stream_concatenates_to_synthesize(synth: Synthesizer) -> None:
+def test_stream_concatenates_to_synthesize(synth: ReferenceSynthesizer) -> None:
     chunks = list(synth.stream(TEXT, seed=1))
     whole = synth.synthesize(TEXT, seed=1).samples
     assert len(chunks) >= 2
@@ -36,7 +36,7 @@ def test_stream_concatenates_to_synthesize(synth: Synthesizer) -> None:
     assert synth.last_timings.first_audio is not None
 
 
-def test_prompt_as_array_any_rate(synth: Synthesizer) -> None:
+def test_prompt_as_array_any_rate(synth: ReferenceSynthesizer) -> None:
     x = voice_like(2.0, 22050)
     r = synth.synthesize("Testing.", np.stack([x, x], 1), prompt_sample_rate=22050)
     assert r.samples.size > 0
@@ -44,7 +44,7 @@ def test_prompt_as_array_any_rate(synth: Synthesizer) -> None:
         synth.synthesize("Testing.", x)
 
 
-def test_bad_inputs_raise_package_errors(synth: Synthesizer) -> None:
+def test_bad_inputs_raise_package_errors(synth: ReferenceSynthesizer) -> None:
     with pytest.raises(InvalidTextError):
         synth.synthesize("")
     with pytest.raises(InvalidTextError):
@@ -61,6 +61,6 @@ def test_bad_inputs_raise_package_errors(synth: Synthesizer) -> None:
         synth.synthesize("Hello.", length_scale=0.0)
 
 
-def test_steps_override_changes_pass_count(synth: Synthesizer) -> None:
+def test_steps_override_changes_pass_count(synth: ReferenceSynthesizer) -> None:
     r = synth.synthesize("Hello.", steps=(2, 2))
     assert r.timings.smd_calls == 4

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from mobilespeech_runtime.config import tiny_config
-from mobilespeech_runtime.frontend import DEFAULT_SYMBOLS
-from mobilespeech_runtime.model import MobileSpeech
+from mobilespeech_model.config import tiny_config
+from mobilespeech_model.frontend import DEFAULT_SYMBOLS
+from mobilespeech_model.nn import MobileSpeech
 from training.aligner import Aligner, beta_binomial_prior, forward_sum_loss, monotonic_alignment
 from training.common import save_state
 from training.features import mel_filterbank, multiscale_spectral_loss

@@ -13,9 +13,9 @@ import soundfile as sf
 import torch
 from synthetic import voice_like
 
-from mobilespeech_runtime.config import VocoderConfig
+from mobilespeech_model.config import VocoderConfig
 from mobilespeech_runtime.errors import ConfigError
-from mobilespeech_runtime.model.hifigan import (
+from mobilespeech_model.nn.hifigan import (
     TEACHER_CONFIG,
     HifiGanGenerator,
     load_student,
@@ -82,7 +82,7 @@ def test_student_checkpoint_round_trip(tmp_path: Path) -> None:
 def test_student_exports_fully_delegated_with_parity() -> None:
     from export.lower import lower_program
     from export.programs import MethodSpec, ProgramSpec, Vocode
-    from mobilespeech_runtime._et_import import runtime
+    from mobilespeech_model._et_import import runtime
 
     torch.manual_seed(0)
     gen = HifiGanGenerator(TINY).eval()
@@ -111,9 +111,9 @@ def test_vocos_student_program_is_small_and_matches(variant: str) -> None:
     stored), the matmuls run in XNNPACK, and it matches the eager student."""
     from export.lower import lower_program
     from export.programs import Vocode, vocoder_spec
-    from mobilespeech_runtime._et_import import runtime
-    from mobilespeech_runtime.config import small_config
-    from mobilespeech_runtime.model.vocos_vocoder import VocosVocoder
+    from mobilespeech_model._et_import import runtime
+    from mobilespeech_model.config import small_config
+    from mobilespeech_model.nn.vocos_vocoder import VocosVocoder
 
     torch.manual_seed(0)
     cfg = VocoderConfig(kind="vocos", vocos_dim=64, vocos_intermediate=128, vocos_layers=2)
@@ -231,7 +231,7 @@ def test_train_refuses_an_empty_pool_and_another_arch(tmp_path: Path) -> None:
 
 
 def test_vocos_student_export_copy_computes_its_basis_and_crops() -> None:
-    from mobilespeech_runtime.model.vocos_vocoder import VocosVocoder
+    from mobilespeech_model.nn.vocos_vocoder import VocosVocoder
     from training.distill_vocoder import crop_batch
 
     cfg = VocoderConfig(kind="vocos", vocos_dim=32, vocos_intermediate=64, vocos_layers=2)

@@ -47,10 +47,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from mobilespeech_runtime.config import CodecConfig, VocoderConfig
-from mobilespeech_runtime.model.hifigan import HifiGanGenerator, load_teacher, prune_from_teacher
-from mobilespeech_runtime.model.mel import MelAnalysis
-from mobilespeech_runtime.model.vocos_vocoder import VocosVocoder
+from mobilespeech_model.config import CodecConfig, VocoderConfig
+from mobilespeech_model.nn.hifigan import HifiGanGenerator, load_teacher, prune_from_teacher
+from mobilespeech_model.nn.mel import MelAnalysis
+from mobilespeech_model.nn.vocos_vocoder import VocosVocoder
 
 CACHE = Path(os.environ.get("MS_CACHE", Path.home() / ".cache" / "mobilespeech"))
 DEFAULT_OUT = CACHE / "runs" / "vocos"
@@ -275,12 +275,12 @@ class Labeller:
 
     def _smd_mel(self, item: PoolItem, rng: random.Random) -> Tensor:
         from mobilespeech_runtime.errors import MobileSpeechError
-        from mobilespeech_runtime.synthesizer import Synthesizer, Timings
+        from mobilespeech_model.reference import ReferenceSynthesizer, Timings
 
         if self.bundle is None:
             raise MobileSpeechError("smd items need --bundle")
         if self._synth is None:
-            self._synth = Synthesizer.from_bundle(self.bundle, num_threads=self.threads)
+            self._synth = ReferenceSynthesizer.from_bundle(self.bundle, num_threads=self.threads)
         s = self._synth
         prompt = read_audio(Path(item.wav))
         lo = int(s.config.audio.min_prompt_seconds * SAMPLE_RATE) + HOP

@@ -15,7 +15,7 @@ Two sets of utterances:
 
 For each utterance three systems are measured: ``ground truth`` (the original recording),
 ``codec resynthesis`` (the original through the bundle's codec alone,
-``Synthesizer.resynthesize``), and ``TTS`` (the utterance's text spoken in its own voice,
+``ReferenceSynthesizer.resynthesize``), and ``TTS`` (the utterance's text spoken in its own voice,
 prompted by a *different* utterance of the same speaker, so similarity measures cloning, not
 copying). Metrics: WER with Whisper tiny.en and Whisper base; speaker similarity with
 resemblyzer and the VoiceFilter d-vector (TTS and ground truth: to the prompt; resynthesis: to
@@ -50,7 +50,7 @@ from mobilespeech_runtime.audio import read_audio, to_mono, write_wav
 from mobilespeech_runtime.checks import check_steps
 from mobilespeech_runtime.cli import err, quiet_native_stderr, steps_arg
 from mobilespeech_runtime.errors import MobileSpeechError
-from mobilespeech_runtime.synthesizer import Synthesizer
+from mobilespeech_model.reference import ReferenceSynthesizer
 
 from . import metrics as M
 from .corpus import Utterance, load_any
@@ -245,7 +245,7 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 def run(
-    synth: Synthesizer,
+    synth: ReferenceSynthesizer,
     cases: Sequence[Case],
     out: Path,
     *,
@@ -361,7 +361,7 @@ def run(
 
 
 def override_schedule(
-    synth: Synthesizer, steps: tuple[int, ...] | None, temperature: float | None
+    synth: ReferenceSynthesizer, steps: tuple[int, ...] | None, temperature: float | None
 ) -> None:
     """Decode with another schedule than the bundle's (to tune it on a validation split)."""
     sched = synth.config.schedule
@@ -451,9 +451,9 @@ def main(argv: list[str] | None = None) -> int:
                 cases += librivox_cases(args.real_dir)
             M.whisper_base_path()  # assembled once, before synthesis: a bad install fails fast
             if args.bundle:
-                synth = Synthesizer.from_bundle(args.bundle, args.threads)
+                synth = ReferenceSynthesizer.from_bundle(args.bundle, args.threads)
             else:
-                synth = Synthesizer.from_checkpoint(args.checkpoint, args.threads)
+                synth = ReferenceSynthesizer.from_checkpoint(args.checkpoint, args.threads)
             if args.prompt is not None:
                 if not args.prompt.is_file():
                     raise MobileSpeechError(f"--prompt: no such file: {args.prompt}")

@@ -38,9 +38,9 @@ from tqdm import tqdm
 
 from mobilespeech_runtime.audio import read_audio, resample, to_mono
 from mobilespeech_runtime.errors import MobileSpeechError
-from mobilespeech_runtime.model.mel_codec import MelCodec
-from mobilespeech_runtime.model.mobilespeech import MobileSpeech
-from mobilespeech_runtime.synthesizer import unmask
+from mobilespeech_model.nn.mel_codec import MelCodec
+from mobilespeech_model.nn.mobilespeech import MobileSpeech
+from mobilespeech_model.reference import unmask
 
 from .common import load_state, save_state
 from .corpus import load_any

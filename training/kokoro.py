@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from mobilespeech_runtime.bundle import sha256_file
+from mobilespeech_model.bundle import sha256_file
 from mobilespeech_runtime.errors import MobileSpeechError
 
 SAMPLE_RATE = 24000

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from mobilespeech_runtime.bundle import sha256_file
+from mobilespeech_model.bundle import sha256_file
 from mobilespeech_runtime.errors import MobileSpeechError
 
 ASR_SAMPLE_RATE = 16000

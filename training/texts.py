@@ -217,7 +217,7 @@ def load_sentences(limit: int | None = None, seed: int = 0, fortunes: bool = Tru
 # Why: fortunes hold no digits or abbreviations (clean_sentence rejects them, because each engine
 # reads them differently), yet a TTS model must learn how "$12.50" or "Dr." sound. These
 # templates are filled from a seeded generator and expanded by our own normalizer
-# (``mobilespeech_runtime.frontend.normalize``), so the text every engine reads is already words
+# (``mobilespeech_model.frontend.normalize``), so the text every engine reads is already words
 # and matches what the runtime front end will produce.
 _NAMES = (
     "Anna",
@@ -365,7 +365,7 @@ _TITLE_WORDS = {"i": "I", "mister": "Mister", "missus": "Missus", "doctor": "Doc
 
 def normalize_for_synthesis(text: str, lexicon: Callable[[str], bool] | None = None) -> str | None:
     """``text`` as plain words through our normalizer (numbers, money, abbreviations spelt out)."""
-    from mobilespeech_runtime.frontend.normalize import join_tokens, normalize_text
+    from mobilespeech_model.frontend.normalize import join_tokens, normalize_text
 
     sentences = normalize_text(text, lexicon)
     if len(sentences) != 1:
@@ -383,7 +383,7 @@ def normalize_for_synthesis(text: str, lexicon: Callable[[str], bool] | None = N
 @functools.lru_cache(maxsize=4)
 def varied_sentences(n: int = 3000, seed: int = 0) -> tuple[str, ...]:
     """``n`` distinct normalized sentences from ``_TEMPLATES`` (fixed by ``seed``)."""
-    from mobilespeech_runtime.frontend.g2p import load_cmudict
+    from mobilespeech_model.frontend.g2p import load_cmudict
 
     lexicon = load_cmudict()
     rng = random.Random(f"varied-{seed}")

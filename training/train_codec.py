@@ -20,9 +20,9 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from mobilespeech_runtime.audio import read_audio, resample, to_mono, write_wav
-from mobilespeech_runtime.config import MobileSpeechConfig, preset
-from mobilespeech_runtime.model.codec import Codec, make_codec
-from mobilespeech_runtime.model.mel_codec import MelCodec
+from mobilespeech_model.config import MobileSpeechConfig, preset
+from mobilespeech_model.nn.codec import Codec, make_codec
+from mobilespeech_model.nn.mel_codec import MelCodec
 
 from .common import load_state, save_state, setup
 from .corpus import load_any

@@ -8,8 +8,8 @@ import torch
 
 from .config import MobileSpeechConfig
 from .frontend import DEFAULT_SYMBOLS, SymbolTable
-from .model import MobileSpeech
-from .model.mobilespeech import decode_mel_chunk
+from .nn import MobileSpeech
+from .nn.mobilespeech import decode_mel_chunk
 
 
 class EagerBackend:

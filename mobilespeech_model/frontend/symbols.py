@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from ..errors import ConfigError
+from mobilespeech_runtime.errors import ConfigError
 
 PAD = "<pad>"
 SIL = "<sil>"  # sentence end / long pause

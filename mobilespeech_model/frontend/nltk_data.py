@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..errors import MobileSpeechError
+from mobilespeech_runtime.errors import MobileSpeechError
 
 STAMP_NAME = "mobilespeech-nltk-data.json"
 FORMAT_VERSION = 1

@@ -12,8 +12,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from mobilespeech_runtime.errors import BundleError
+
 from ..config import MobileSpeechConfig
-from ..errors import BundleError
 from .codec import Codec, make_codec
 from .layers import lengths_to_keep
 from .masking import build_masks, masked_cross_entropy, sample_layers

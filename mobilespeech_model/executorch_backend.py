@@ -11,8 +11,9 @@ from typing import Any
 
 import torch
 
+from mobilespeech_runtime.errors import BundleError, InvalidTextError
+
 from .bundle import SCHEMA_VERSION, Bundle
-from .errors import BundleError, InvalidTextError
 
 PROGRAMS = {
     "prompt.pte": ("encode", "memory"),

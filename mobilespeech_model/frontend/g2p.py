@@ -21,7 +21,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import MobileSpeechError
+from mobilespeech_runtime.errors import MobileSpeechError
+
 from .nltk_data import ensure_nltk_data
 from .symbols import PHONEMES, VOWELS
 

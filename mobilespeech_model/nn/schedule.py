@@ -1,7 +1,7 @@
 """The traceable per-step unmasking update (MaskGIT cosine re-masking on confidence).
 
 ``unmask_step`` is baked into the SMD program by export: no data-dependent Python control
-flow. The step plan itself is plain Python in ``mobilespeech_runtime.schedule``.
+flow. The step plan itself is plain Python in ``mobilespeech_model.schedule``.
 """
 
 from __future__ import annotations

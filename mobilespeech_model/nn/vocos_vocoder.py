@@ -15,9 +15,10 @@ import copy
 import torch
 from torch import Tensor, nn
 
+from mobilespeech_runtime.errors import ConfigError
+
 from ..config import VocoderConfig
-from ..errors import ConfigError
-from .codec import ConvNeXtBlock, ISTFTHead
+from .blocks import ConvNeXtBlock, ISTFTHead
 from .layers import LayerNorm
 
 

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..config import CodecConfig, VocoderConfig
-from .codec import ConvNeXtBlock
+from .blocks import ConvNeXtBlock
 from .encodec_compat import import_encodec
 from .hifigan import HifiGanGenerator, load_teacher
 from .layers import LayerNorm

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mobilespeech_runtime.errors import BundleError, ConfigError
+
 from .config import MobileSpeechConfig
-from .errors import BundleError, ConfigError
 from .frontend import SymbolTable
 
 SCHEMA_VERSION = 1

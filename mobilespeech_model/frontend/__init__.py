@@ -12,9 +12,10 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..checks import check_text, max_request_phonemes
+from mobilespeech_runtime.checks import check_text, max_request_phonemes
+from mobilespeech_runtime.errors import ConfigError, InvalidTextError
+
 from ..config import FrontendConfig
-from ..errors import ConfigError, InvalidTextError
 from .g2p import G2P, lexicon_lookup, load_cmudict
 from .nltk_data import ensure_nltk_data
 from .normalize import PAUSES, join_tokens, normalize_text
