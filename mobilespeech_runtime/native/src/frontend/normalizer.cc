@@ -424,9 +424,9 @@ std::string Fraction(const std::string& num, const std::string& den) {
   return " " + Cardinal(num) + " slash " + Cardinal(den) + " ";
 }
 
-}  // namespace
-
-std::string Normalizer::SpeakAddress(const std::string& in) const {
+// normalize._speak_address: a URL, e-mail or domain read part by part; a name is said when
+// CMUdict has it (or it is long and has a vowel), else spelled.
+std::string SpeakAddress(const IsWordFn& is_word, const std::string& in) {
   std::size_t start = 0;
   if (StartsWithCI(in, 0, "https://")) {
     start = 8;
@@ -443,7 +443,7 @@ std::string Normalizer::SpeakAddress(const std::string& in) const {
       std::size_t j = i;
       while (IsAlphaC(At(in, j))) ++j;
       const std::string low = Lower(in.substr(i, j - i));
-      const bool said = (is_word_(low) && low.size() > 1) || (low.size() > 3 && HasVowel(low));
+      const bool said = (is_word(low) && low.size() > 1) || (low.size() > 3 && HasVowel(low));
       out.push_back(said ? low : Spell(low));
       i = j;
     } else if (IsDigitC(c)) {
@@ -459,596 +459,610 @@ std::string Normalizer::SpeakAddress(const std::string& in) const {
   return " " + Join(out, " ") + " ";
 }
 
-std::string Normalizer::Expand(const std::string& text) const {
-  std::string s = text;
-
-  // _URL (re.I), with _url_keep_punct
-  s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
-    if (!IsAlphaC(t[p]) || !Boundary(t, p)) return false;
-    std::size_t q = npos;
-    for (const char* pre : {"https://", "http://", "ftp://", "www."}) {
-      if (StartsWithCI(t, p, pre)) {
-        q = p + std::string(pre).size();
-        break;
-      }
-    }
-    if (q == npos) return false;
-    std::size_t j = q;
-    while (j < t.size() && !IsSpaceC(t[j]) && t[j] != '<' && t[j] != '>' && t[j] != '"' &&
-           t[j] != '\'') {
-      ++j;
-    }
-    if (j == q) return false;
-    std::string url = t.substr(p, j - p), trail;
-    while (!url.empty() && std::string(".,;:!?)").find(url.back()) != npos) {
-      trail.insert(trail.begin(), url.back());
-      url.pop_back();
-    }
-    *rep = SpeakAddress(url) + trail;
-    *end = j;
+// _PERCENT's and _DEGREES' ((?<![\w.])-)?(NUM) followed by `cont`: the sign, the number's
+// span [*n0, *n1) and the match end.
+template <class C>
+bool SignedNumThen(const std::string& t, std::size_t p, C&& cont, bool* neg, std::size_t* n0,
+                   std::size_t* n1, std::size_t* end) {
+  if (t[p] == '-' && (p == 0 || !(IsWordC(t[p - 1]) || t[p - 1] == '.')) &&
+      NumThen(t, p + 1, cont, n1, end)) {
+    *neg = true;
+    *n0 = p + 1;
     return true;
-  });
+  }
+  *neg = false;
+  *n0 = p;
+  return NumThen(t, p, cont, n1, end);
+}
 
-  // _EMAIL
-  s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
-    if (!IsEmailLocal(t[p]) || !Boundary(t, p)) return false;
-    std::size_t r = p;
-    while (IsEmailLocal(At(t, r))) ++r;
-    if (At(t, r) != '@') return false;
-    std::size_t d = r + 1, e = d;
-    while (IsLabel(At(t, e))) ++e;
-    if (e == d) return false;
-    const std::size_t first_label_end = e;
-    while (At(t, e) == '.' && IsLabel(At(t, e + 1))) {
-      e += 1;
-      while (IsLabel(At(t, e))) ++e;
+// One rule of normalize.expand, one re.sub pass through Sub: at p, claim t[p, *end) and give
+// its replacement *rep, or decline.
+using Rule = bool (*)(const std::string& t, std::size_t p, std::size_t* end, std::string* rep);
+// The address rules also ask the lexicon whether a name is a word.
+using AddressRule = bool (*)(const IsWordFn& is_word, const std::string& t, std::size_t p,
+                             std::size_t* end, std::string* rep);
+
+// _URL (re.I), with _url_keep_punct
+bool MatchUrl(const IsWordFn& is_word, const std::string& t, std::size_t p, std::size_t* end,
+              std::string* rep) {
+  if (!IsAlphaC(t[p]) || !Boundary(t, p)) return false;
+  std::size_t q = npos;
+  for (const char* pre : {"https://", "http://", "ftp://", "www."}) {
+    if (StartsWithCI(t, p, pre)) {
+      q = p + std::string(pre).size();
+      break;
     }
-    // Longest end inside a label after the first dot with \b there (greedy backtracking).
-    for (std::size_t k = e; k > first_label_end + 1; --k) {
-      if (t[k - 1] != '.' && Boundary(t, k)) {
-        *rep = SpeakAddress(t.substr(p, k - p));
+  }
+  if (q == npos) return false;
+  std::size_t j = q;
+  while (j < t.size() && !IsSpaceC(t[j]) && t[j] != '<' && t[j] != '>' && t[j] != '"' &&
+         t[j] != '\'') {
+    ++j;
+  }
+  if (j == q) return false;
+  std::string url = t.substr(p, j - p), trail;
+  while (!url.empty() && std::string(".,;:!?)").find(url.back()) != npos) {
+    trail.insert(trail.begin(), url.back());
+    url.pop_back();
+  }
+  *rep = SpeakAddress(is_word, url) + trail;
+  *end = j;
+  return true;
+}
+
+// _EMAIL
+bool MatchEmail(const IsWordFn& is_word, const std::string& t, std::size_t p, std::size_t* end,
+                std::string* rep) {
+  if (!IsEmailLocal(t[p]) || !Boundary(t, p)) return false;
+  std::size_t r = p;
+  while (IsEmailLocal(At(t, r))) ++r;
+  if (At(t, r) != '@') return false;
+  std::size_t d = r + 1, e = d;
+  while (IsLabel(At(t, e))) ++e;
+  if (e == d) return false;
+  const std::size_t first_label_end = e;
+  while (At(t, e) == '.' && IsLabel(At(t, e + 1))) {
+    e += 1;
+    while (IsLabel(At(t, e))) ++e;
+  }
+  // Longest end inside a label after the first dot with \b there (greedy backtracking).
+  for (std::size_t k = e; k > first_label_end + 1; --k) {
+    if (t[k - 1] != '.' && Boundary(t, k)) {
+      *rep = SpeakAddress(is_word, t.substr(p, k - p));
+      *end = k;
+      return true;
+    }
+  }
+  return false;
+}
+
+// _DOMAIN (re.I)
+bool MatchDomain(const IsWordFn& is_word, const std::string& t, std::size_t p, std::size_t* end,
+                 std::string* rep) {
+  if (!IsLabel(t[p]) || !Boundary(t, p)) return false;
+  std::size_t e = p;
+  while (IsLabel(At(t, e))) ++e;
+  std::vector<std::size_t> dots;
+  while (At(t, e) == '.' && IsLabel(At(t, e + 1))) {
+    dots.push_back(e);
+    e += 1;
+    while (IsLabel(At(t, e))) ++e;
+  }
+  for (auto it = dots.rbegin(); it != dots.rend(); ++it) {
+    for (const char* tld : kTlds) {
+      const std::size_t k = *it + 1 + std::string(tld).size();
+      if (StartsWithCI(t, *it + 1, tld) && Boundary(t, k)) {
+        *rep = SpeakAddress(is_word, t.substr(p, k - p));
         *end = k;
         return true;
       }
     }
-    return false;
-  });
+  }
+  return false;
+}
 
-  // _DOMAIN (re.I)
-  s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
-    if (!IsLabel(t[p]) || !Boundary(t, p)) return false;
-    std::size_t e = p;
-    while (IsLabel(At(t, e))) ++e;
-    std::vector<std::size_t> dots;
-    while (At(t, e) == '.' && IsLabel(At(t, e + 1))) {
-      dots.push_back(e);
-      e += 1;
-      while (IsLabel(At(t, e))) ++e;
+// _ISO_DATE: (?<![\w./-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\w/]|[.-]\d)
+bool MatchIsoDate(const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
+  if (!IsDigitC(t[p]) || !DateStartOk(t, p)) return false;
+  const std::size_t a = DigitRun(t, p);
+  if (a - p != 4 || At(t, a) != '-') return false;
+  const std::size_t b = DigitRun(t, a + 1);
+  if (b - a - 1 < 1 || b - a - 1 > 2 || At(t, b) != '-') return false;
+  const std::size_t c = DigitRun(t, b + 1);
+  if (c - b - 1 < 1 || c - b - 1 > 2 || !DateEndOk(t, c)) return false;
+  const std::string w = DateWords(ParseCapped(t.substr(a + 1, b - a - 1), 100),
+                                  ParseCapped(t.substr(b + 1, c - b - 1), 100),
+                                  t.substr(p, 4));
+  if (w.empty()) return false;
+  *rep = w;
+  *end = c;
+  return true;
+}
+
+// _DATE: (?<![\w./-])(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?![\w/]|[.-]\d)
+bool MatchDate(const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
+  if (!IsDigitC(t[p]) || !DateStartOk(t, p)) return false;
+  const std::size_t a = DigitRun(t, p);
+  const char sep = At(t, a);
+  if (a - p > 2 || (sep != '/' && sep != '.' && sep != '-')) return false;
+  const std::size_t b = DigitRun(t, a + 1);
+  if (b - a - 1 < 1 || b - a - 1 > 2 || At(t, b) != sep) return false;
+  const std::size_t c = DigitRun(t, b + 1);
+  const std::size_t ny = c - b - 1;
+  if ((ny != 4 && ny != 2) || !DateEndOk(t, c)) return false;
+  if (sep != '/' && ny != 4) return false;
+  std::int64_t m = ParseCapped(t.substr(p, a - p), 100);
+  std::int64_t d = ParseCapped(t.substr(a + 1, b - a - 1), 100);
+  if (m > 12) std::swap(m, d);
+  const std::string w = DateWords(m, d, t.substr(b + 1, ny));
+  if (w.empty()) return false;
+  *rep = w;
+  *end = c;
+  return true;
+}
+
+// _ABBR_INLINE: (?<![\w.])(vs|...)\.
+bool MatchInlineAbbreviation(const std::string& t, std::size_t p, std::size_t* end,
+                             std::string* rep) {
+  if (p > 0 && (IsWordC(t[p - 1]) || t[p - 1] == '.')) return false;
+  for (const Pair& a : kInline) {
+    if (LitDot(t, p, a.key, end)) {
+      *rep = std::string(" ") + a.value + " ";
+      return true;
     }
-    for (auto it = dots.rbegin(); it != dots.rend(); ++it) {
-      for (const char* tld : kTlds) {
-        const std::size_t k = *it + 1 + std::string(tld).size();
-        if (StartsWithCI(t, *it + 1, tld) && Boundary(t, k)) {
-          *rep = SpeakAddress(t.substr(p, k - p));
-          *end = k;
-          return true;
-        }
-      }
-    }
-    return false;
-  });
+  }
+  return false;
+}
 
-  // _ISO_DATE: (?<![\w./-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\w/]|[.-]\d)
-  s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
-    if (!IsDigitC(t[p]) || !DateStartOk(t, p)) return false;
-    const std::size_t a = DigitRun(t, p);
-    if (a - p != 4 || At(t, a) != '-') return false;
-    const std::size_t b = DigitRun(t, a + 1);
-    if (b - a - 1 < 1 || b - a - 1 > 2 || At(t, b) != '-') return false;
-    const std::size_t c = DigitRun(t, b + 1);
-    if (c - b - 1 < 1 || c - b - 1 > 2 || !DateEndOk(t, c)) return false;
-    const std::string w = DateWords(ParseCapped(t.substr(a + 1, b - a - 1), 100),
-                                    ParseCapped(t.substr(b + 1, c - b - 1), 100),
-                                    t.substr(p, 4));
-    if (w.empty()) return false;
-    *rep = w;
-    *end = c;
-    return true;
-  });
-
-  // _DATE: (?<![\w./-])(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?![\w/]|[.-]\d)
-  s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
-    if (!IsDigitC(t[p]) || !DateStartOk(t, p)) return false;
-    const std::size_t a = DigitRun(t, p);
-    const char sep = At(t, a);
-    if (a - p > 2 || (sep != '/' && sep != '.' && sep != '-')) return false;
-    const std::size_t b = DigitRun(t, a + 1);
-    if (b - a - 1 < 1 || b - a - 1 > 2 || At(t, b) != sep) return false;
-    const std::size_t c = DigitRun(t, b + 1);
-    const std::size_t ny = c - b - 1;
-    if ((ny != 4 && ny != 2) || !DateEndOk(t, c)) return false;
-    if (sep != '/' && ny != 4) return false;
-    std::int64_t m = ParseCapped(t.substr(p, a - p), 100);
-    std::int64_t d = ParseCapped(t.substr(a + 1, b - a - 1), 100);
-    if (m > 12) std::swap(m, d);
-    const std::string w = DateWords(m, d, t.substr(b + 1, ny));
-    if (w.empty()) return false;
-    *rep = w;
-    *end = c;
-    return true;
-  });
-
-  // _ABBR_INLINE: (?<![\w.])(vs|...)\.
-  s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
-    if (p > 0 && (IsWordC(t[p - 1]) || t[p - 1] == '.')) return false;
-    for (const Pair& a : kInline) {
-      if (LitDot(t, p, a.key, end)) {
+// _ABBR_TITLE: \b(Mr|...)\.(?=\s|$|[A-Z])
+bool MatchTitle(const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
+  if (!Boundary(t, p)) return false;
+  for (const Pair& a : kTitles) {
+    std::size_t after;
+    if (LitDot(t, p, a.key, &after)) {
+      const char nx = At(t, after);
+      if (after == t.size() || IsSpaceC(nx) || IsUpperC(nx)) {
         *rep = std::string(" ") + a.value + " ";
+        *end = after;
         return true;
       }
     }
-    return false;
-  });
-
-  // _ABBR_TITLE: \b(Mr|...)\.(?=\s|$|[A-Z])
-  s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
-    if (!Boundary(t, p)) return false;
-    for (const Pair& a : kTitles) {
-      std::size_t after;
-      if (LitDot(t, p, a.key, &after)) {
-        const char nx = At(t, after);
-        if (after == t.size() || IsSpaceC(nx) || IsUpperC(nx)) {
-          *rep = std::string(" ") + a.value + " ";
-          *end = after;
-          return true;
-        }
-      }
-    }
-    return false;
-  });
-
-  // _ST_DR: saint/street, doctor/drive (m.string is the text before this pass)
-  {
-    const std::string& orig = s;
-    s = Sub(orig, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
-      if (!Boundary(t, p)) return false;
-      std::size_t after;
-      const bool st = LitDot(t, p, "St", &after);
-      if (!st && !LitDot(t, p, "Dr", &after)) return false;
-      const bool capital_follows = SpacesBeforeCapital(t, after) != npos;
-      // before = text[:start].rstrip().split(" ")[-1:]
-      std::size_t b = p;
-      while (b > 0 && IsSpaceC(t[b - 1])) --b;
-      const std::size_t sp = b == 0 ? npos : t.rfind(' ', b - 1);
-      const std::size_t first = sp == npos ? 0 : sp + 1;
-      const bool before_upper = first < b && IsUpperC(t[first]);
-      const bool title = capital_follows || !before_upper;
-      *rep = st ? (title ? " saint " : " street ") : (title ? " doctor " : " drive ");
-      *end = after;
-      return true;
-    });
   }
+  return false;
+}
 
-  // _NUMBER_ABBR: \b(No|no|Nos|nos)\.\s*(?=\d)
-  s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
-    if (!Boundary(t, p)) return false;
-    for (const char* a : {"No", "no", "Nos", "nos"}) {
-      std::size_t after;
-      if (LitDot(t, p, a, &after)) {
-        const std::size_t j = SpaceRun(t, after);
-        if (IsDigitC(At(t, j))) {
-          *rep = " number ";
-          *end = j;
-          return true;
-        }
+// _ST_DR: St. -> saint/street, Dr. -> doctor/drive, by the words around it
+bool MatchSaintStreetDoctorDrive(const std::string& t, std::size_t p, std::size_t* end,
+                                 std::string* rep) {
+  if (!Boundary(t, p)) return false;
+  std::size_t after;
+  const bool st = LitDot(t, p, "St", &after);
+  if (!st && !LitDot(t, p, "Dr", &after)) return false;
+  const bool capital_follows = SpacesBeforeCapital(t, after) != npos;
+  // before = text[:start].rstrip().split(" ")[-1:]
+  std::size_t b = p;
+  while (b > 0 && IsSpaceC(t[b - 1])) --b;
+  const std::size_t sp = b == 0 ? npos : t.rfind(' ', b - 1);
+  const std::size_t first = sp == npos ? 0 : sp + 1;
+  const bool before_upper = first < b && IsUpperC(t[first]);
+  const bool title = capital_follows || !before_upper;
+  *rep = st ? (title ? " saint " : " street ") : (title ? " doctor " : " drive ");
+  *end = after;
+  return true;
+}
+
+// _NUMBER_ABBR: \b(No|no|Nos|nos)\.\s*(?=\d)
+bool MatchNumberAbbreviation(const std::string& t, std::size_t p, std::size_t* end,
+                             std::string* rep) {
+  if (!Boundary(t, p)) return false;
+  for (const char* a : {"No", "no", "Nos", "nos"}) {
+    std::size_t after;
+    if (LitDot(t, p, a, &after)) {
+      const std::size_t j = SpaceRun(t, after);
+      if (IsDigitC(At(t, j))) {
+        *rep = " number ";
+        *end = j;
+        return true;
       }
     }
-    return false;
-  });
+  }
+  return false;
+}
 
-  // _HASH_NUMBER: #\s*(?=\d)
-  s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
-    if (t[p] != '#') return false;
-    const std::size_t j = SpaceRun(t, p + 1);
-    if (!IsDigitC(At(t, j))) return false;
-    *rep = " number ";
-    *end = j;
+// _HASH_NUMBER: #\s*(?=\d)
+bool MatchHashNumber(const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
+  if (t[p] != '#') return false;
+  const std::size_t j = SpaceRun(t, p + 1);
+  if (!IsDigitC(At(t, j))) return false;
+  *rep = " number ";
+  *end = j;
+  return true;
+}
+
+// _ABBR_END: \b(etc|...)\.(\s+(?=[A-Z])|\s*$)?
+bool MatchEndAbbreviation(const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
+  if (!Boundary(t, p)) return false;
+  for (const Pair& a : kAbbreviations) {
+    std::size_t after;
+    if (!LitDot(t, p, a.key, &after)) continue;
+    bool stop = false;
+    std::size_t e = after;
+    const std::size_t g = SpacesBeforeCapital(t, after);
+    if (g != npos) {
+      stop = true;
+      e = g;
+    } else if (SpaceRun(t, after) == t.size()) {
+      stop = true;
+      e = t.size();
+    }
+    *rep = std::string(a.value) + (stop ? " . " : " ");
+    *end = e;
     return true;
-  });
+  }
+  return false;
+}
 
-  // _ABBR_END: \b(etc|...)\.(\s+(?=[A-Z])|\s*$)?
-  s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
-    if (!Boundary(t, p)) return false;
-    for (const Pair& a : kAbbreviations) {
-      std::size_t after;
-      if (!LitDot(t, p, a.key, &after)) continue;
-      bool stop = false;
-      std::size_t e = after;
-      const std::size_t g = SpacesBeforeCapital(t, after);
-      if (g != npos) {
-        stop = true;
-        e = g;
-      } else if (SpaceRun(t, after) == t.size()) {
-        stop = true;
-        e = t.size();
-      }
-      *rep = std::string(a.value) + (stop ? " . " : " ");
-      *end = e;
-      return true;
-    }
-    return false;
-  });
-
-  // _ROMAN_COUNT: \b(Chapter|...)\s+([IVXLCDM]+)\b -> the word and the number
-  s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
-    if (!IsUpperC(t[p]) || !Boundary(t, p)) return false;
-    for (const char* w : kRomanWords) {
-      const std::string ws(w);
-      if (!StartsWith(t, p, ws)) continue;
-      const std::size_t q = SpaceRun(t, p + ws.size());
-      if (q == p + ws.size()) continue;
-      std::size_t r = q;
-      while (IsRomanLetter(At(t, r), true)) ++r;
-      if (r == q || !Boundary(t, r)) continue;
-      const int n = RomanValue(t.substr(q, r - q));
-      if (!n) return false;
-      *rep = " " + ws + " " + CardinalInt(n);
-      *end = r;
-      return true;
-    }
-    return false;
-  });
-
-  // _REGNAL: \b([A-Z][a-z]+)\s+([IVX]{2,})\b -> the name, "the", the ordinal
-  s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
-    if (!IsUpperC(t[p]) || !Boundary(t, p)) return false;
-    std::size_t q = p + 1;
-    while (IsLowerC(At(t, q))) ++q;
-    if (q == p + 1) return false;
-    const std::size_t r0 = SpaceRun(t, q);
-    if (r0 == q) return false;
-    std::size_t r = r0;
-    while (IsRomanLetter(At(t, r), false)) ++r;
-    if (r - r0 < 2 || !Boundary(t, r)) return false;
-    const int n = RomanValue(t.substr(r0, r - r0));
+// _ROMAN_COUNT: \b(Chapter|...)\s+([IVXLCDM]+)\b -> the word and the number
+bool MatchRomanCount(const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
+  if (!IsUpperC(t[p]) || !Boundary(t, p)) return false;
+  for (const char* w : kRomanWords) {
+    const std::string ws(w);
+    if (!StartsWith(t, p, ws)) continue;
+    const std::size_t q = SpaceRun(t, p + ws.size());
+    if (q == p + ws.size()) continue;
+    std::size_t r = q;
+    while (IsRomanLetter(At(t, r), true)) ++r;
+    if (r == q || !Boundary(t, r)) continue;
+    const int n = RomanValue(t.substr(q, r - q));
     if (!n) return false;
-    *rep = " " + t.substr(p, q - p) + " the " + Ordinal(std::to_string(n));
+    *rep = " " + ws + " " + CardinalInt(n);
     *end = r;
     return true;
-  });
+  }
+  return false;
+}
 
-  // _TIME: \b(\d{1,2}):(\d{2})(?::(\d{2}))?_AMPM?(\s+(?=[A-Z]))?
-  s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
-    if (!IsDigitC(t[p]) || !Boundary(t, p)) return false;
-    const std::size_t d = DigitRun(t, p);
-    if (d - p > 2 || At(t, d) != ':' || !IsDigitC(At(t, d + 1)) || !IsDigitC(At(t, d + 2))) {
-      return false;
+// _REGNAL: \b([A-Z][a-z]+)\s+([IVX]{2,})\b -> the name, "the", the ordinal
+bool MatchRegnal(const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
+  if (!IsUpperC(t[p]) || !Boundary(t, p)) return false;
+  std::size_t q = p + 1;
+  while (IsLowerC(At(t, q))) ++q;
+  if (q == p + 1) return false;
+  const std::size_t r0 = SpaceRun(t, q);
+  if (r0 == q) return false;
+  std::size_t r = r0;
+  while (IsRomanLetter(At(t, r), false)) ++r;
+  if (r - r0 < 2 || !Boundary(t, r)) return false;
+  const int n = RomanValue(t.substr(r0, r - r0));
+  if (!n) return false;
+  *rep = " " + t.substr(p, q - p) + " the " + Ordinal(std::to_string(n));
+  *end = r;
+  return true;
+}
+
+// _TIME: \b(\d{1,2}):(\d{2})(?::(\d{2}))?_AMPM?(\s+(?=[A-Z]))?
+bool MatchTime(const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
+  if (!IsDigitC(t[p]) || !Boundary(t, p)) return false;
+  const std::size_t d = DigitRun(t, p);
+  if (d - p > 2 || At(t, d) != ':' || !IsDigitC(At(t, d + 1)) || !IsDigitC(At(t, d + 2))) {
+    return false;
+  }
+  const std::string h = t.substr(p, d - p), mins = t.substr(d + 1, 2);
+  std::size_t j = d + 3;
+  std::string secs;
+  if (At(t, j) == ':' && IsDigitC(At(t, j + 1)) && IsDigitC(At(t, j + 2))) {
+    secs = t.substr(j + 1, 2);
+    j += 3;
+  }
+  char ap = 0;
+  const std::size_t a = AmPm(t, j, &ap);
+  if (a != npos) j = a;
+  const std::size_t g = SpacesBeforeCapital(t, j);
+  const bool stop = g != npos && j > 0 && t[j - 1] == '.';
+  if (g != npos) j = g;
+  *end = j;
+  const int hour = static_cast<int>(ParseCapped(h, 100));
+  const int minute = static_cast<int>(ParseCapped(mins, 100));
+  if (hour > 24 || minute > 59) {
+    *rep = " " + Cardinal(h) + " to " + Cardinal(mins) + " ";
+    return true;
+  }
+  std::string words;
+  if (minute == 0) {
+    words = CardinalInt(hour) + (ap ? "" : " o'clock");
+  } else if (minute < 10) {
+    words = CardinalInt(hour) + " oh " + CardinalInt(minute);
+  } else {
+    words = CardinalInt(hour) + " " + CardinalInt(minute);
+  }
+  if (!secs.empty() && ParseCapped(secs, 100) != 0) {
+    words += " and " + CardinalInt(ParseCapped(secs, 100)) + " seconds";
+  }
+  *rep = " " + words + AmPmWords(ap) + (stop ? " . " : " ");
+  return true;
+}
+
+// _HOUR_AMPM: \b(\d{1,2})_AMPM(\s+(?=[A-Z]))?
+bool MatchHourAmPm(const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
+  if (!IsDigitC(t[p]) || !Boundary(t, p)) return false;
+  const std::size_t d = DigitRun(t, p);
+  if (d - p > 2) return false;
+  char ap = 0;
+  std::size_t j = AmPm(t, d, &ap);
+  if (j == npos) return false;
+  const std::size_t g = SpacesBeforeCapital(t, j);
+  const bool stop = g != npos && t[j - 1] == '.';
+  if (g != npos) j = g;
+  *end = j;
+  const std::string hour = t.substr(p, d - p);
+  if (ParseCapped(hour, 100) > 24) {
+    *rep = t.substr(p, j - p);
+    return true;
+  }
+  *rep = " " + Cardinal(hour) + AmPmWords(ap) + (stop ? " . " : " ");
+  return true;
+}
+
+// _DOTTED: (?<![\w.])((?:[A-Za-z]\.){2,})(\s+(?=[A-Z][a-z])|\s*$)?
+bool MatchDottedLetters(const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
+  if (p > 0 && (IsWordC(t[p - 1]) || t[p - 1] == '.')) return false;
+  std::size_t j = p;
+  int reps = 0;
+  while (IsAlphaC(At(t, j)) && At(t, j + 1) == '.') {
+    j += 2;
+    ++reps;
+  }
+  if (reps < 2) return false;
+  const std::string letters = t.substr(p, j - p);
+  bool stop = false;
+  const std::size_t k = SpaceRun(t, j);
+  if (k > j && IsUpperC(At(t, k)) && IsLowerC(At(t, k + 1))) {
+    stop = true;
+    j = k;
+  } else if (k == t.size()) {
+    stop = true;
+    j = k;
+  }
+  *rep = " " + Spell(letters) + (stop ? " . " : " ");
+  *end = j;
+  return true;
+}
+
+// _CURRENCY: (-)?([$£€¥])\s?(NUM)(?:\s?(scale)\b)?
+bool MatchCurrency(const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
+  const bool neg = t[p] == '-';
+  std::size_t q = neg ? p + 1 : p;
+  if (!IsCurrencySign(At(t, q))) return false;
+  const char sym = t[q];
+  std::size_t n0 = q + 1;
+  if (IsSpaceC(At(t, n0)) && NumAt(t, n0 + 1) != npos) ++n0;
+  const std::size_t n1 = NumAt(t, n0);
+  if (n1 == npos) return false;
+  std::string scale;
+  const std::size_t e = ScaleAt(t, n1, &scale);
+  *rep = Money(neg, sym, t.substr(n0, n1 - n0), scale);
+  *end = e;
+  return true;
+}
+
+// _CURRENCY_AFTER: (NUM)\s?([£€¢])
+bool MatchCurrencyAfter(const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
+  if (!IsDigitC(t[p]) && t[p] != '.') return false;
+  std::size_t num_end;
+  auto cont = [](const std::string& u, std::size_t e) -> std::size_t {
+    std::size_t k = IsSpaceC(At(u, e)) ? e + 1 : e;
+    const char c = At(u, k);
+    return c == kPound || c == kEuro || c == kCent || c == kYen ? k + 1 : npos;
+  };
+  if (!NumThen(t, p, cont, &num_end, end)) return false;
+  const std::string num = t.substr(p, num_end - p);
+  const char sym = t[*end - 1];
+  if (sym == kCent) {
+    const std::string n = RemoveCommas(num);
+    *rep = " " + Decimal(n) + " " + (n == "1" ? "cent" : "cents") + " ";
+  } else {
+    *rep = Money(false, sym, num, "");
+  }
+  return true;
+}
+
+// _CODE_BEFORE: \b(USD|EUR|...)\s?(NUM)_SCALE
+bool MatchCodeBefore(const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
+  if (!IsUpperC(t[p]) || !Boundary(t, p)) return false;
+  const Code* code = CodeAt(t, p);
+  if (!code) return false;
+  std::size_t n0 = p + 3;
+  if (IsSpaceC(At(t, n0)) && NumAt(t, n0 + 1) != npos) ++n0;
+  const std::size_t n1 = NumAt(t, n0);
+  if (n1 == npos) return false;
+  std::string scale;
+  *end = ScaleAt(t, n1, &scale);
+  *rep = Money(false, code->c, t.substr(n0, n1 - n0), scale);
+  return true;
+}
+
+// _CODE_AFTER: (NUM)\s?(USD|EUR|...)\b
+bool MatchCodeAfter(const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
+  if (!IsDigitC(t[p]) && t[p] != '.') return false;
+  std::size_t num_end;
+  auto cont = [](const std::string& u, std::size_t e) -> std::size_t {
+    for (std::size_t k : {IsSpaceC(At(u, e)) ? e + 1 : e, e}) {
+      if (CodeAt(u, k) && Boundary(u, k + 3)) return k + 3;
     }
-    const std::string h = t.substr(p, d - p), mins = t.substr(d + 1, 2);
-    std::size_t j = d + 3;
-    std::string secs;
-    if (At(t, j) == ':' && IsDigitC(At(t, j + 1)) && IsDigitC(At(t, j + 2))) {
-      secs = t.substr(j + 1, 2);
-      j += 3;
+    return npos;
+  };
+  if (!NumThen(t, p, cont, &num_end, end)) return false;
+  *rep = Money(false, CodeAt(t, *end - 3)->c, t.substr(p, num_end - p), "");
+  return true;
+}
+
+// _CODE_ALONE: \b(USD|EUR|...)\b -> the currency's plural name
+bool MatchCodeAlone(const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
+  if (!IsUpperC(t[p]) || !Boundary(t, p)) return false;
+  const Code* code = CodeAt(t, p);
+  if (!code || !Boundary(t, p + 3)) return false;
+  *rep = std::string(" ") + code->c.many + " ";
+  *end = p + 3;
+  return true;
+}
+
+// _PERCENT: ((?<![\w.])-)?(NUM)\s?%
+bool MatchPercent(const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
+  auto cont = [](const std::string& u, std::size_t e) -> std::size_t {
+    const std::size_t k = IsSpaceC(At(u, e)) ? e + 1 : e;
+    return At(u, k) == '%' ? k + 1 : npos;
+  };
+  bool neg;
+  std::size_t n0, n1;
+  if (!SignedNumThen(t, p, cont, &neg, &n0, &n1, end)) return false;
+  *rep = " " + Decimal((neg ? "-" : "") + t.substr(n0, n1 - n0)) + " percent ";
+  return true;
+}
+
+// _DEGREES: ((?<![\w.])-)?(NUM)\s?°\s?([CcFf])\b
+bool MatchDegrees(const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
+  auto cont = [](const std::string& u, std::size_t e) -> std::size_t {
+    std::size_t k = IsSpaceC(At(u, e)) ? e + 1 : e;
+    if (At(u, k) != kDegree) return npos;
+    ++k;
+    for (std::size_t c : {k + (IsSpaceC(At(u, k)) ? 1u : 0u), k}) {
+      const char l = At(u, c);
+      if ((l == 'C' || l == 'c' || l == 'F' || l == 'f') && Boundary(u, c + 1)) return c + 1;
     }
-    char ap = 0;
-    const std::size_t a = AmPm(t, j, &ap);
-    if (a != npos) j = a;
-    const std::size_t g = SpacesBeforeCapital(t, j);
-    const bool stop = g != npos && j > 0 && t[j - 1] == '.';
-    if (g != npos) j = g;
-    *end = j;
-    const int hour = static_cast<int>(ParseCapped(h, 100));
-    const int minute = static_cast<int>(ParseCapped(mins, 100));
-    if (hour > 24 || minute > 59) {
-      *rep = " " + Cardinal(h) + " to " + Cardinal(mins) + " ";
+    return npos;
+  };
+  bool neg;
+  std::size_t n0, n1;
+  if (!SignedNumThen(t, p, cont, &neg, &n0, &n1, end)) return false;
+  const char unit = t[*end - 1];
+  *rep = " " + Decimal((neg ? "-" : "") + t.substr(n0, n1 - n0)) + " degrees " +
+         (unit == 'C' || unit == 'c' ? "celsius" : "fahrenheit") + " ";
+  return true;
+}
+
+// _ORDINAL: \b(\d+(?:,\d{3})*)(st|nd|rd|th|ST|ND|RD|TH)\b
+bool MatchOrdinal(const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
+  if (!IsDigitC(t[p]) || !Boundary(t, p)) return false;
+  std::size_t j = DigitRun(t, p);
+  while (At(t, j) == ',' && IsDigitC(At(t, j + 1)) && IsDigitC(At(t, j + 2)) &&
+         IsDigitC(At(t, j + 3))) {
+    j += 4;
+  }
+  static const char* const kSuffixes[] = {"st", "nd", "rd", "th", "ST", "ND", "RD", "TH"};
+  for (const char* suf : kSuffixes) {
+    if (StartsWith(t, j, suf) && Boundary(t, j + 2)) {
+      *rep = " " + Ordinal(t.substr(p, j - p)) + " ";
+      *end = j + 2;
       return true;
     }
-    std::string words;
-    if (minute == 0) {
-      words = CardinalInt(hour) + (ap ? "" : " o'clock");
-    } else if (minute < 10) {
-      words = CardinalInt(hour) + " oh " + CardinalInt(minute);
-    } else {
-      words = CardinalInt(hour) + " " + CardinalInt(minute);
-    }
-    if (!secs.empty() && ParseCapped(secs, 100) != 0) {
-      words += " and " + CardinalInt(ParseCapped(secs, 100)) + " seconds";
-    }
-    *rep = " " + words + AmPmWords(ap) + (stop ? " . " : " ");
-    return true;
-  });
+  }
+  return false;
+}
 
-  // _HOUR_AMPM: \b(\d{1,2})_AMPM(\s+(?=[A-Z]))?
-  s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
-    if (!IsDigitC(t[p]) || !Boundary(t, p)) return false;
-    const std::size_t d = DigitRun(t, p);
-    if (d - p > 2) return false;
-    char ap = 0;
-    std::size_t j = AmPm(t, d, &ap);
-    if (j == npos) return false;
-    const std::size_t g = SpacesBeforeCapital(t, j);
-    const bool stop = g != npos && t[j - 1] == '.';
-    if (g != npos) j = g;
-    *end = j;
-    const std::string hour = t.substr(p, d - p);
-    if (ParseCapped(hour, 100) > 24) {
-      *rep = t.substr(p, j - p);
-      return true;
+// _DECADE: (?:\b|')(\d{1,3}0)'?s\b
+bool MatchDecade(const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
+  std::size_t q;
+  if (IsDigitC(t[p]) && Boundary(t, p)) {
+    q = p;
+  } else if (t[p] == '\'' && IsDigitC(At(t, p + 1))) {
+    q = p + 1;
+  } else {
+    return false;
+  }
+  for (std::size_t k = 3; k >= 1; --k) {
+    bool digits = true;
+    for (std::size_t i = 0; i < k; ++i) digits = digits && IsDigitC(At(t, q + i));
+    if (!digits || At(t, q + k) != '0') continue;
+    const std::size_t r = q + k + 1;
+    std::size_t e = npos;
+    if (At(t, r) == '\'' && At(t, r + 1) == 's' && Boundary(t, r + 2)) {
+      e = r + 2;
+    } else if (At(t, r) == 's' && Boundary(t, r + 1)) {
+      e = r + 1;
     }
-    *rep = " " + Cardinal(hour) + AmPmWords(ap) + (stop ? " . " : " ");
-    return true;
-  });
-
-  // _DOTTED: (?<![\w.])((?:[A-Za-z]\.){2,})(\s+(?=[A-Z][a-z])|\s*$)?
-  s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
-    if (p > 0 && (IsWordC(t[p - 1]) || t[p - 1] == '.')) return false;
-    std::size_t j = p;
-    int reps = 0;
-    while (IsAlphaC(At(t, j)) && At(t, j + 1) == '.') {
-      j += 2;
-      ++reps;
-    }
-    if (reps < 2) return false;
-    const std::string letters = t.substr(p, j - p);
-    bool stop = false;
-    const std::size_t k = SpaceRun(t, j);
-    if (k > j && IsUpperC(At(t, k)) && IsLowerC(At(t, k + 1))) {
-      stop = true;
-      j = k;
-    } else if (k == t.size()) {
-      stop = true;
-      j = k;
-    }
-    *rep = " " + Spell(letters) + (stop ? " . " : " ");
-    *end = j;
-    return true;
-  });
-
-  // _CURRENCY: (-)?([$£€¥])\s?(NUM)(?:\s?(scale)\b)?
-  s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
-    const bool neg = t[p] == '-';
-    std::size_t q = neg ? p + 1 : p;
-    if (!IsCurrencySign(At(t, q))) return false;
-    const char sym = t[q];
-    std::size_t n0 = q + 1;
-    if (IsSpaceC(At(t, n0)) && NumAt(t, n0 + 1) != npos) ++n0;
-    const std::size_t n1 = NumAt(t, n0);
-    if (n1 == npos) return false;
-    std::string scale;
-    const std::size_t e = ScaleAt(t, n1, &scale);
-    *rep = Money(neg, sym, t.substr(n0, n1 - n0), scale);
+    if (e == npos) continue;
+    const std::string d = t.substr(q, k + 1);
+    const std::string words =
+        d.size() == 4 ? Year(ParseCapped(d, 10000)) : Cardinal(d);
+    *rep = " " + Plural(words) + " ";
     *end = e;
     return true;
-  });
+  }
+  return false;
+}
 
-  // _CURRENCY_AFTER: (NUM)\s?([£€¢])
-  s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
-    if (!IsDigitC(t[p]) && t[p] != '.') return false;
-    std::size_t num_end;
-    auto cont = [](const std::string& u, std::size_t e) -> std::size_t {
-      std::size_t k = IsSpaceC(At(u, e)) ? e + 1 : e;
-      const char c = At(u, k);
-      return c == kPound || c == kEuro || c == kCent || c == kYen ? k + 1 : npos;
-    };
-    if (!NumThen(t, p, cont, &num_end, end)) return false;
-    const std::string num = t.substr(p, num_end - p);
-    const char sym = t[*end - 1];
-    if (sym == kCent) {
-      const std::string n = RemoveCommas(num);
-      *rep = " " + Decimal(n) + " " + (n == "1" ? "cent" : "cents") + " ";
-    } else {
-      *rep = Money(false, sym, num, "");
-    }
-    return true;
-  });
+// _FRACTION: \b(\d+)/(\d+)\b
+bool MatchFraction(const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
+  if (!IsDigitC(t[p]) || !Boundary(t, p)) return false;
+  const std::size_t a = DigitRun(t, p);
+  if (At(t, a) != '/' || !IsDigitC(At(t, a + 1))) return false;
+  const std::size_t b = DigitRun(t, a + 1);
+  if (!Boundary(t, b)) return false;
+  *rep = Fraction(t.substr(p, a - p), t.substr(a + 1, b - a - 1));
+  *end = b;
+  return true;
+}
 
-  // _CODE_BEFORE: \b(USD|EUR|...)\s?(NUM)_SCALE
-  s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
-    if (!IsUpperC(t[p]) || !Boundary(t, p)) return false;
-    const Code* code = CodeAt(t, p);
-    if (!code) return false;
-    std::size_t n0 = p + 3;
-    if (IsSpaceC(At(t, n0)) && NumAt(t, n0 + 1) != npos) ++n0;
-    const std::size_t n1 = NumAt(t, n0);
-    if (n1 == npos) return false;
-    std::string scale;
-    *end = ScaleAt(t, n1, &scale);
-    *rep = Money(false, code->c, t.substr(n0, n1 - n0), scale);
-    return true;
-  });
-
-  // _CODE_AFTER: (NUM)\s?(USD|EUR|...)\b
-  s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
-    if (!IsDigitC(t[p]) && t[p] != '.') return false;
-    std::size_t num_end;
-    auto cont = [](const std::string& u, std::size_t e) -> std::size_t {
-      for (std::size_t k : {IsSpaceC(At(u, e)) ? e + 1 : e, e}) {
-        if (CodeAt(u, k) && Boundary(u, k + 3)) return k + 3;
-      }
-      return npos;
-    };
-    if (!NumThen(t, p, cont, &num_end, end)) return false;
-    *rep = Money(false, CodeAt(t, *end - 3)->c, t.substr(p, num_end - p), "");
-    return true;
-  });
-
-  // _CODE_ALONE: \b(USD|EUR|...)\b -> the currency's plural name
-  s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
-    if (!IsUpperC(t[p]) || !Boundary(t, p)) return false;
-    const Code* code = CodeAt(t, p);
-    if (!code || !Boundary(t, p + 3)) return false;
-    *rep = std::string(" ") + code->c.many + " ";
-    *end = p + 3;
-    return true;
-  });
-
-  // _PERCENT: ((?<![\w.])-)?(NUM)\s?%   and _DEGREES: ...\s?°\s?([CcFf])\b
-  auto signed_num_then = [](const std::string& t, std::size_t p, auto&& cont, bool* neg,
-                            std::size_t* n0, std::size_t* n1, std::size_t* end) {
-    if (t[p] == '-' && (p == 0 || !(IsWordC(t[p - 1]) || t[p - 1] == '.')) &&
-        NumThen(t, p + 1, cont, n1, end)) {
-      *neg = true;
-      *n0 = p + 1;
-      return true;
-    }
-    *neg = false;
-    *n0 = p;
-    return NumThen(t, p, cont, n1, end);
-  };
-  s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
-    auto cont = [](const std::string& u, std::size_t e) -> std::size_t {
-      const std::size_t k = IsSpaceC(At(u, e)) ? e + 1 : e;
-      return At(u, k) == '%' ? k + 1 : npos;
-    };
-    bool neg;
-    std::size_t n0, n1;
-    if (!signed_num_then(t, p, cont, &neg, &n0, &n1, end)) return false;
-    *rep = " " + Decimal((neg ? "-" : "") + t.substr(n0, n1 - n0)) + " percent ";
-    return true;
-  });
-  s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
-    auto cont = [](const std::string& u, std::size_t e) -> std::size_t {
-      std::size_t k = IsSpaceC(At(u, e)) ? e + 1 : e;
-      if (At(u, k) != kDegree) return npos;
-      ++k;
-      for (std::size_t c : {k + (IsSpaceC(At(u, k)) ? 1u : 0u), k}) {
-        const char l = At(u, c);
-        if ((l == 'C' || l == 'c' || l == 'F' || l == 'f') && Boundary(u, c + 1)) return c + 1;
-      }
-      return npos;
-    };
-    bool neg;
-    std::size_t n0, n1;
-    if (!signed_num_then(t, p, cont, &neg, &n0, &n1, end)) return false;
-    const char unit = t[*end - 1];
-    *rep = " " + Decimal((neg ? "-" : "") + t.substr(n0, n1 - n0)) + " degrees " +
-           (unit == 'C' || unit == 'c' ? "celsius" : "fahrenheit") + " ";
-    return true;
-  });
-
-  // _ORDINAL: \b(\d+(?:,\d{3})*)(st|nd|rd|th|ST|ND|RD|TH)\b
-  s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
-    if (!IsDigitC(t[p]) || !Boundary(t, p)) return false;
-    std::size_t j = DigitRun(t, p);
-    while (At(t, j) == ',' && IsDigitC(At(t, j + 1)) && IsDigitC(At(t, j + 2)) &&
-           IsDigitC(At(t, j + 3))) {
-      j += 4;
-    }
-    static const char* const kSuffixes[] = {"st", "nd", "rd", "th", "ST", "ND", "RD", "TH"};
-    for (const char* suf : kSuffixes) {
-      if (StartsWith(t, j, suf) && Boundary(t, j + 2)) {
-        *rep = " " + Ordinal(t.substr(p, j - p)) + " ";
-        *end = j + 2;
+// _UNIT (re.I): (?<=\d)\s?(km/h|mph|...)\b
+bool MatchUnit(const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
+  if (p == 0 || !IsDigitC(t[p - 1])) return false;
+  for (std::size_t q : {IsSpaceC(t[p]) ? p + 1 : p, p}) {
+    for (const Pair& u : kUnits) {
+      const std::size_t e = q + std::string(u.key).size();
+      if (StartsWithCI(t, q, u.key) && Boundary(t, e)) {
+        *rep = std::string(" ") + u.value + " ";
+        *end = e;
         return true;
       }
     }
-    return false;
-  });
-
-  // _DECADE: (?:\b|')(\d{1,3}0)'?s\b
-  s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
-    std::size_t q;
-    if (IsDigitC(t[p]) && Boundary(t, p)) {
-      q = p;
-    } else if (t[p] == '\'' && IsDigitC(At(t, p + 1))) {
-      q = p + 1;
-    } else {
-      return false;
-    }
-    for (std::size_t k = 3; k >= 1; --k) {
-      bool digits = true;
-      for (std::size_t i = 0; i < k; ++i) digits = digits && IsDigitC(At(t, q + i));
-      if (!digits || At(t, q + k) != '0') continue;
-      const std::size_t r = q + k + 1;
-      std::size_t e = npos;
-      if (At(t, r) == '\'' && At(t, r + 1) == 's' && Boundary(t, r + 2)) {
-        e = r + 2;
-      } else if (At(t, r) == 's' && Boundary(t, r + 1)) {
-        e = r + 1;
-      }
-      if (e == npos) continue;
-      const std::string d = t.substr(q, k + 1);
-      const std::string words =
-          d.size() == 4 ? Year(ParseCapped(d, 10000)) : Cardinal(d);
-      *rep = " " + Plural(words) + " ";
-      *end = e;
-      return true;
-    }
-    return false;
-  });
-
-  // _FRACTION: \b(\d+)/(\d+)\b
-  s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
-    if (!IsDigitC(t[p]) || !Boundary(t, p)) return false;
-    const std::size_t a = DigitRun(t, p);
-    if (At(t, a) != '/' || !IsDigitC(At(t, a + 1))) return false;
-    const std::size_t b = DigitRun(t, a + 1);
-    if (!Boundary(t, b)) return false;
-    *rep = Fraction(t.substr(p, a - p), t.substr(a + 1, b - a - 1));
-    *end = b;
-    return true;
-  });
-
-  // _UNIT (re.I): (?<=\d)\s?(km/h|mph|...)\b
-  s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
-    if (p == 0 || !IsDigitC(t[p - 1])) return false;
-    for (std::size_t q : {IsSpaceC(t[p]) ? p + 1 : p, p}) {
-      for (const Pair& u : kUnits) {
-        const std::size_t e = q + std::string(u.key).size();
-        if (StartsWithCI(t, q, u.key) && Boundary(t, e)) {
-          *rep = std::string(" ") + u.value + " ";
-          *end = e;
-          return true;
-        }
-      }
-    }
-    return false;
-  });
-
-  // _LETTER_DIGIT: a space between a letter and a digit (either order)
-  {
-    std::string out;
-    out.reserve(s.size() + 8);
-    for (std::size_t i = 0; i < s.size(); ++i) {
-      if (i > 0 && ((IsAlphaC(s[i - 1]) && IsDigitC(s[i])) ||
-                    (IsDigitC(s[i - 1]) && IsAlphaC(s[i])))) {
-        out += ' ';
-      }
-      out += s[i];
-    }
-    s.swap(out);
   }
+  return false;
+}
 
-  // _NEGATIVE: (?<![\w.,])-(?=\.?\d)
-  s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
-    if (t[p] != '-') return false;
-    if (p > 0 && (IsWordC(t[p - 1]) || t[p - 1] == '.' || t[p - 1] == ',')) return false;
-    if (!IsDigitC(At(t, p + 1)) && !(At(t, p + 1) == '.' && IsDigitC(At(t, p + 2)))) {
-      return false;
-    }
-    *rep = " minus ";
-    *end = p + 1;
-    return true;
-  });
+// _LETTER_DIGIT: a space between a letter and a digit (either order)
+bool MatchLetterDigit(const std::string& t, std::size_t p, std::size_t* end,
+                      std::string* rep) {
+  if (p == 0 || !((IsAlphaC(t[p - 1]) && IsDigitC(t[p])) ||
+                  (IsDigitC(t[p - 1]) && IsAlphaC(t[p])))) {
+    return false;
+  }
+  *rep = std::string(" ") + t[p];
+  *end = p + 1;
+  return true;
+}
 
-  // _NUMBER: plain numbers; 4 digits not starting with 0 read as a year
-  s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
-    if (!IsDigitC(t[p]) && t[p] != '.') return false;
-    const std::size_t e = NumAt(t, p);
-    if (e == npos) return false;
-    const std::string num = t.substr(p, e - p);
-    if (num.find('.') != npos) {
-      *rep = " " + Decimal(num) + " ";
-    } else if (num.size() == 4 && num[0] != '0') {
-      *rep = " " + Year(ParseCapped(num, 10000)) + " ";
-    } else {
-      *rep = " " + Cardinal(num) + " ";
-    }
-    *end = e;
-    return true;
-  });
+// _NEGATIVE: (?<![\w.,])-(?=\.?\d)
+bool MatchNegative(const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
+  if (t[p] != '-') return false;
+  if (p > 0 && (IsWordC(t[p - 1]) || t[p - 1] == '.' || t[p - 1] == ',')) return false;
+  if (!IsDigitC(At(t, p + 1)) && !(At(t, p + 1) == '.' && IsDigitC(At(t, p + 2)))) {
+    return false;
+  }
+  *rep = " minus ";
+  *end = p + 1;
+  return true;
+}
 
+// _NUMBER: plain numbers; 4 digits not starting with 0 read as a year
+bool MatchNumber(const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
+  if (!IsDigitC(t[p]) && t[p] != '.') return false;
+  const std::size_t e = NumAt(t, p);
+  if (e == npos) return false;
+  const std::string num = t.substr(p, e - p);
+  if (num.find('.') != npos) {
+    *rep = " " + Decimal(num) + " ";
+  } else if (num.size() == 4 && num[0] != '0') {
+    *rep = " " + Year(ParseCapped(num, 10000)) + " ";
+  } else {
+    *rep = " " + Cardinal(num) + " ";
+  }
+  *end = e;
+  return true;
+}
+
+// The last step of normalize.expand: a digit no rule took becomes a space (cannot happen;
+// be safe) and each symbol left becomes its word.
+std::string SayLeftovers(const std::string& s) {
   std::string out;
   out.reserve(s.size() + 16);
   for (char c : s) {
@@ -1077,6 +1091,41 @@ std::string Normalizer::Expand(const std::string& text) const {
     }
   }
   return out;
+}
+
+}  // namespace
+
+// normalize.expand: every rule in normalize.py's order, each one pass over the result of the
+// one before (the order matters: a date must be read before its digits are numbers).
+std::string Normalizer::Expand(const std::string& text) const {
+  static const AddressRule kAddressRules[] = {MatchUrl, MatchEmail, MatchDomain};
+  static const Rule kRules[] = {
+      // dates
+      MatchIsoDate, MatchDate,
+      // abbreviations
+      MatchInlineAbbreviation, MatchTitle, MatchSaintStreetDoctorDrive, MatchNumberAbbreviation,
+      MatchHashNumber, MatchEndAbbreviation,
+      // Roman numerals
+      MatchRomanCount, MatchRegnal,
+      // times
+      MatchTime, MatchHourAmPm,
+      // dotted initialisms (U.S.A.)
+      MatchDottedLetters,
+      // money
+      MatchCurrency, MatchCurrencyAfter, MatchCodeBefore, MatchCodeAfter, MatchCodeAlone,
+      // numbers with a unit or a form of their own
+      MatchPercent, MatchDegrees, MatchOrdinal, MatchDecade, MatchFraction, MatchUnit,
+      // plain numbers (a space first between a letter and a digit: 3km, A4)
+      MatchLetterDigit, MatchNegative, MatchNumber,
+  };
+  std::string s = text;
+  for (AddressRule rule : kAddressRules) {
+    s = Sub(s, [&](const std::string& t, std::size_t p, std::size_t* end, std::string* rep) {
+      return rule(is_word_, t, p, end, rep);
+    });
+  }
+  for (Rule rule : kRules) s = Sub(s, rule);
+  return SayLeftovers(s);
 }
 
 // normalize.py _camel_parts: a camel-case word not in the lexicon ("MobileSpeech") is read as

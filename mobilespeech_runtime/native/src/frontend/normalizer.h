@@ -25,11 +25,10 @@ class Normalizer {
 
   // normalize.normalize_text
   std::vector<Tokens> Normalize(const std::u32string& text) const;
-  // normalize.expand on one paragraph of folded text
+  // normalize.expand on one paragraph of folded text: each rule one pass, in Python's order
   std::string Expand(const std::string& text) const;
 
  private:
-  std::string SpeakAddress(const std::string& s) const;
   bool CamelParts(const std::string& tok, Tokens* parts) const;
   Tokens WordTokens(const std::string& tok) const;
   Tokens TokenizeParagraph(const std::string& paragraph) const;
