@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .report import STAGES, label
+from .labels import STAGES, label
 
 
 def plot_all(results: dict[str, Any], out_dir: Path) -> list[Path]:

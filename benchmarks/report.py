@@ -5,24 +5,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
-STAGES = ("frontend", "text", "smd", "decoder")
+from .labels import STAGES, label
+
 TARGETS = {
     "rtf_10s": 0.05,  # quantized bundle, 2 threads, 10 s utterance
     "vs_eager": 3.0,
     "vs_ar": 10.0,
     "first_audio_ms": 200.0,
 }
-
-
-def label(cfg: dict[str, Any]) -> str:
-    kind = cfg["kind"]
-    if kind == "pte":
-        return f"pte {cfg['variant']}"
-    if kind == "cli":
-        return f"C CLI {cfg['variant']}"
-    if kind == "eager":
-        return "eager fp32"
-    return f"AR ({cfg.get('ar_mode', 'frame')})"
 
 
 def _fmt(x: float | None, digits: int = 3) -> str:

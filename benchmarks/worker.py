@@ -11,8 +11,8 @@ Utterance lengths are fixed regardless of the model's predicted durations (an un
 predicts arbitrary ones): for a target of T frames the worker picks a deterministic phoneme id
 sequence and searches the ``length_scale`` (a runtime input, [0.25, 4]) at which the bundle's
 own text/duration program predicts exactly T frames (or the closest count), then feeds those
-ids to ``ReferenceSynthesizer.stream`` in place of the text frontend. The frontend is timed separately
-on an English text with as many phonemes and its time is added to the pipeline's. Targets
+ids to ``ReferenceSynthesizer.stream`` in place of the text frontend. The frontend is timed
+separately on an English text with as many phonemes and its time is added to the pipeline's. Targets
 past the model's frame limit are split into equal sentences, as the frontend would split text.
 """
 

@@ -21,19 +21,19 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from mobilespeech_runtime.audio import load_prompt, write_wav
+from mobilespeech_model.audio import load_prompt, write_wav
 from mobilespeech_model.bundle import FORMAT, MANIFEST, SCHEMA_VERSION, Bundle, sha256_file
 from mobilespeech_model.config import preset
-from mobilespeech_runtime.errors import MobileSpeechError
 from mobilespeech_model.executorch_backend import ExecuTorchBackend
 from mobilespeech_model.frontend import DEFAULT_SYMBOLS, SymbolTable
 from mobilespeech_model.nn import MobileSpeech, prepare_for_export
 from mobilespeech_model.nn.text import half_token_tables
+from mobilespeech_runtime.errors import MobileSpeechError
 
 from . import parity
 from .frontend_assets import write_frontend_assets
 from .lower import VARIANTS, LoweredProgram, lower_program
-from .programs import constant_metadata, program_specs
+from .programs import constant_metadata, io_spec, program_specs
 from .vocoder import BUILT_FROM_TEACHER, VOCODER_FILE
 
 DEFAULT_CACHE = Path(".cache") / "export"
@@ -85,30 +85,6 @@ def load_model(
 
             model.codec.use_vocoder(load_student(Path(vocoder)))
     return model, symbols
-
-
-def _io_spec(
-    names: tuple[str, ...],
-    tensors: tuple[torch.Tensor, ...],
-    dynamic: tuple[dict[int, Any] | None, ...] | None,
-) -> list[dict[str, Any]]:
-    out = []
-    for i, (name, t) in enumerate(zip(names, tensors, strict=True)):
-        shape: list[Any] = list(t.shape)
-        max_shape = list(t.shape)
-        if dynamic and dynamic[i]:
-            for axis, dim in dynamic[i].items():
-                shape[axis] = dim.__name__
-                max_shape[axis] = int(dim.max)
-        out.append(
-            {
-                "name": name,
-                "dtype": str(t.dtype).replace("torch.", ""),
-                "shape": shape,
-                "max_shape": max_shape,
-            }
-        )
-    return out
 
 
 def export_bundle(
@@ -164,7 +140,7 @@ def export_bundle(
         programs[spec.file] = {
             "methods": {
                 m.name: {
-                    "inputs": _io_spec(m.input_names, m.inputs, m.dynamic),
+                    "inputs": io_spec(m.input_names, m.inputs, m.dynamic),
                     "outputs": list(m.output_names),
                     "quantized": m.quantize and variant != "fp32",
                 }

@@ -69,7 +69,6 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from mobilespeech_runtime.errors import ConfigError, MobileSpeechError
 from mobilespeech_model.frontend.g2p import (
     _HOMOGRAPH_FIXES,
     _MAX_NEURAL_LETTERS,
@@ -78,6 +77,7 @@ from mobilespeech_model.frontend.g2p import (
 )
 from mobilespeech_model.frontend.normalize import to_ascii
 from mobilespeech_model.frontend.symbols import PHONEMES, SPECIALS, SymbolTable
+from mobilespeech_runtime.errors import ConfigError, MobileSpeechError
 
 LEXICON_FILE = "lexicon.bin"
 G2P_FILE = "g2p.pte"

@@ -14,8 +14,8 @@ from mobilespeech_model.executorch_backend import ExecuTorchBackend
 from mobilespeech_model.nn import MobileSpeech
 from mobilespeech_model.nn.mel_codec import MelCodec
 from mobilespeech_model.nn.mobilespeech import decode_mel_chunk
-from mobilespeech_model.schedule import decode_windows, window_tokens
 from mobilespeech_model.reference import ReferenceSynthesizer, Timings
+from mobilespeech_model.schedule import decode_windows, window_tokens
 
 from .programs import program_specs
 

@@ -311,3 +311,29 @@ def constant_metadata(cfg: MobileSpeechConfig, schema_version: int) -> dict[str,
         "n_mels": c.n_mels if c.kind == "mel" else 0,
         "schedule_steps": list(cfg.schedule.steps),
     }
+
+
+def io_spec(
+    names: tuple[str, ...],
+    tensors: tuple[torch.Tensor, ...],
+    dynamic: tuple[dict[int, Any] | None, ...] | None,
+) -> list[dict[str, Any]]:
+    """A program's inputs as the manifest lists them (the native core checks calls against
+    them): name, dtype, shape with dynamic axes named, and the largest shape."""
+    out = []
+    for i, (name, t) in enumerate(zip(names, tensors, strict=True)):
+        shape: list[Any] = list(t.shape)
+        max_shape = list(t.shape)
+        if dynamic and dynamic[i]:
+            for axis, dim in dynamic[i].items():
+                shape[axis] = dim.__name__
+                max_shape[axis] = int(dim.max)
+        out.append(
+            {
+                "name": name,
+                "dtype": str(t.dtype).replace("torch.", ""),
+                "shape": shape,
+                "max_shape": max_shape,
+            }
+        )
+    return out

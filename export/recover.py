@@ -38,10 +38,10 @@ import numpy as np
 import torch
 
 from mobilespeech_model.config import MobileSpeechConfig
-from mobilespeech_runtime.errors import BundleError
 from mobilespeech_model.nn import MobileSpeech
 from mobilespeech_model.nn.codec import prepare_for_export
 from mobilespeech_model.nn.text import half_token_tables
+from mobilespeech_runtime.errors import BundleError
 
 from .lower import _linear_filter, lower_program
 from .programs import constant_metadata, program_specs

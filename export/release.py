@@ -375,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     cfg = model.cfg
     try:  # the repository's benchmarks package (run from the repository root)
-        from benchmarks.common import git_info, machine_info, versions
+        from .provenance import git_info, machine_info, versions
     except ImportError:  # pragma: no cover - installed without the benchmarks folder
 
         def git_info() -> dict[str, Any]:

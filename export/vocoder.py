@@ -101,13 +101,13 @@ def _file_entry(path: Path) -> dict[str, Any]:
 
 
 def _program_meta(spec: Any, lowered: Any, variant: str, size: int) -> dict[str, Any]:
-    from .bundle_export import _io_spec
+    from .programs import io_spec
 
     m = spec.methods[0]
     return {
         "methods": {
             m.name: {
-                "inputs": _io_spec(m.input_names, m.inputs, m.dynamic),
+                "inputs": io_spec(m.input_names, m.inputs, m.dynamic),
                 "outputs": list(m.output_names),
                 "quantized": m.quantize and variant != "fp32",
             }
@@ -132,7 +132,7 @@ def bundle_mels(bundle_dir: Path, windows: int = 4) -> list[Any]:
 
     synth = ReferenceSynthesizer.from_bundle(bundle_dir, num_threads=1)
     assert synth.default_prompt is not None
-    from mobilespeech_runtime.audio import load_prompt
+    from mobilespeech_model.audio import load_prompt
 
     prompt = load_prompt(synth.default_prompt, synth.sample_rate, synth.config.audio)
     tokens = synth.encode_audio(prompt.samples)

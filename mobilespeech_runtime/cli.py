@@ -21,26 +21,24 @@ interrupted.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .argtypes import length_scale_arg, seed_arg, steps_arg, threads_arg
 from .checks import (
-    MAX_STEPS_PER_LAYER,
     MAX_THREADS,
-    SEED_MAX,
-    check_length_scale,
     check_out_path,
     check_steps,
     check_text,
     read_text_file,
 )
+from .console import err, quiet_native_stderr
 from .errors import (
     BundleError,
     ConfigError,
@@ -69,90 +67,6 @@ def default_bundle() -> Path:
     if (DEMO_BUNDLE / "manifest.json").is_file():
         return DEMO_BUNDLE
     return installed_demo_bundle()
-
-
-# ---- argument types (argparse reports their errors with status 2) ---------------------------
-def steps_arg(value: str) -> tuple[int, ...]:
-    try:
-        steps = tuple(int(s) for s in value.split(","))
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(
-            f"{value!r}: steps are comma-separated integers, e.g. 8,2,1,1"
-        ) from e
-    if any(not 1 <= n <= MAX_STEPS_PER_LAYER for n in steps):
-        raise argparse.ArgumentTypeError(
-            f"{value!r}: each layer takes 1..{MAX_STEPS_PER_LAYER} steps"
-        )
-    return steps
-
-
-def _seed(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(f"{value!r} is not an integer") from e
-    if not 0 <= n <= SEED_MAX:
-        raise argparse.ArgumentTypeError(f"{value} is outside 0..2**64-1")
-    return n
-
-
-def _threads(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(f"{value!r} is not an integer") from e
-    if not 0 <= n <= MAX_THREADS:
-        raise argparse.ArgumentTypeError(f"must be in 0..{MAX_THREADS} (0: default), got {n}")
-    return n or None  # 0: the default, as mobilespeech_cli and the C ABI
-
-
-def _number(value: str) -> float:
-    try:
-        return check_length_scale(value)
-    except ConfigError as e:
-        raise argparse.ArgumentTypeError(str(e)) from e
-
-
-# ---- quiet: native log lines of ExecuTorch / XNNPACK go nowhere unless --verbose ------------
-_REAL_STDERR: list[Any] = []
-
-
-def err() -> Any:
-    """Where our own lines go: the real stderr, also while the runtime's are discarded."""
-    return _REAL_STDERR[-1] if _REAL_STDERR else sys.stderr
-
-
-@contextlib.contextmanager
-def quiet_native_stderr(verbose: bool) -> Iterator[None]:
-    """Discard what the runtime writes to stderr: C++ lines on descriptor 2, and ExecuTorch's
-    log lines, which its Python bindings write through ``sys.stderr``. Our own lines use
-    ``err()``, the real stderr."""
-    try:
-        uses_fd2 = sys.stderr is not None and sys.stderr.fileno() == 2
-    except (AttributeError, OSError, ValueError):
-        uses_fd2 = False  # stderr is captured (pytest): leave it alone
-    if verbose or not uses_fd2:
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    os.close(devnull)
-    old = sys.stderr
-    real = open(saved, "w", buffering=1, closefd=False, errors="backslashreplace")  # noqa: SIM115
-    sink = open(os.devnull, "w")  # noqa: SIM115
-    _REAL_STDERR.append(real)
-    sys.stderr = sink
-    try:
-        yield
-    finally:
-        _REAL_STDERR.pop()
-        real.flush()
-        sys.stderr = old
-        sink.close()
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def _is_ours(w: warnings.WarningMessage) -> bool:
@@ -419,7 +333,8 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
         help="the native core runs the bundle's ExecuTorch programs ('executorch' is the same); "
         "'eager' moved to `python -m mobilespeech_model.cli`",
     )
-    p.add_argument("--threads", type=_threads, default=None, help=f"CPU threads (1..{MAX_THREADS})")
+    p.add_argument("--threads", type=threads_arg, default=None,
+                   help=f"CPU threads (1..{MAX_THREADS})")
     p.add_argument(
         "--verbose", action="store_true", help="also show the runtime's own log lines"
     )
@@ -438,11 +353,12 @@ def build_parser() -> argparse.ArgumentParser:
     txt.add_argument("--text-file", type=Path)
     s.add_argument("--prompt", type=Path, help="a few seconds of the voice to clone (any wav)")
     s.add_argument("--out", type=Path, required=True, help="output .wav")
-    s.add_argument("--seed", type=_seed, default=None, help="noise seed, 0..2**64-1")
+    s.add_argument("--seed", type=seed_arg, default=None, help="noise seed, 0..2**64-1")
     s.add_argument(
         "--steps", type=steps_arg, default=None, help="steps per codec layer, e.g. 8,2,1,1"
     )
-    s.add_argument("--length-scale", type=_number, default=1.0, help=">1 slower, <1 faster")
+    s.add_argument("--length-scale", type=length_scale_arg, default=1.0,
+                   help=">1 slower, <1 faster")
     s.add_argument(
         "--quiet", action="store_true",
         help="print errors only (no progress bar, warnings or summary); the bar shows only "

@@ -3,7 +3,7 @@ import pytest
 import soundfile as sf
 from synthetic import voice_like
 
-from mobilespeech_runtime.audio import condition_prompt, load_prompt, read_audio
+from mobilespeech_model.audio import condition_prompt, load_prompt, read_audio
 from mobilespeech_model.config import AudioConfig
 from mobilespeech_runtime.errors import InvalidAudioError
 

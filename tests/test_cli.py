@@ -7,8 +7,8 @@ import pytest
 import soundfile as sf
 from synthetic import voice_like
 
-from mobilespeech_runtime.cli import main
 from mobilespeech_model.config import tiny_config
+from mobilespeech_runtime.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from mobilespeech_model.bundle import MANIFEST, Bundle
-from mobilespeech_runtime.errors import BundleError, InvalidTextError
 from mobilespeech_model.reference import ReferenceSynthesizer
+from mobilespeech_runtime.errors import BundleError, InvalidTextError
 
 TEXT = "Bundles speak. The second sentence follows, quickly."
 PROGRAMS = ("prompt.pte", "text.pte", "smd.pte", "decoder.pte")

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from mobilespeech_runtime.audio import write_wav
+from mobilespeech_model.audio import write_wav
 from mobilespeech_model.config import preset
-from mobilespeech_runtime.errors import MobileSpeechError
 from mobilespeech_model.nn import MobileSpeech
+from mobilespeech_runtime.errors import MobileSpeechError
 from training import finetune_decoder as fd
 from training.common import load_state, save_state
 

@@ -15,7 +15,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mobilespeech_model.config import FrontendConfig
-from mobilespeech_runtime.errors import ConfigError, InvalidTextError, MobileSpeechError
 from mobilespeech_model.frontend import (
     DEFAULT_SYMBOLS,
     G2P,
@@ -33,6 +32,7 @@ from mobilespeech_model.frontend import g2p as g2p_mod
 from mobilespeech_model.frontend.g2p import load_cmudict
 from mobilespeech_model.frontend.normalize import join_tokens, normalize_text
 from mobilespeech_model.frontend.symbols import PHONEMES
+from mobilespeech_runtime.errors import ConfigError, InvalidTextError, MobileSpeechError
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -12,11 +12,11 @@ import pytest
 import torch
 
 from mobilespeech_model.config import MobileSpeechConfig, VocoderConfig, preset
-from mobilespeech_runtime.errors import ConfigError
 from mobilespeech_model.nn import hifigan
 from mobilespeech_model.nn.codec import make_codec
 from mobilespeech_model.nn.mel import MelAnalysis, slaney_mel_basis
 from mobilespeech_model.nn.mel_codec import MelCodec
+from mobilespeech_runtime.errors import ConfigError
 
 
 def _speechlike(seconds: float = 1.5, sr: int = 22050) -> np.ndarray:

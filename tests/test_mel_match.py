@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from mobilespeech_model.config import MobileSpeechConfig, tiny_config
-from mobilespeech_runtime.errors import ConfigError
 from mobilespeech_model.mel_match import loud_mean, mel_offset
+from mobilespeech_runtime.errors import ConfigError
 
 
 def test_loud_mean_averages_the_loudest_frames() -> None:

@@ -12,9 +12,9 @@ import torch
 
 from export.lower import _linear_filter
 from export.recover import _dequantize_qb4w, main, recover
-from mobilespeech_runtime.errors import BundleError
 from mobilespeech_model.nn import MobileSpeech
 from mobilespeech_model.nn.codec import prepare_for_export
+from mobilespeech_runtime.errors import BundleError
 
 
 def test_dequantize_reads_xnnpack_4bit_packing() -> None:

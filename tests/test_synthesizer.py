@@ -6,15 +6,17 @@ import numpy as np
 import pytest
 from synthetic import voice_like
 
-from mobilespeech_runtime.errors import ConfigError, InvalidAudioError, InvalidTextError
 from mobilespeech_model.reference import ReferenceSynthesizer
+from mobilespeech_runtime.errors import ConfigError, InvalidAudioError, InvalidTextError
 
 TEXT = "Hello there. The quick brown fox, at 3 pm, jumps over the lazy dog."
 
 
 @pytest.fixture(scope="module")
 def synth(tiny_checkpoint: Path, prompt_wav: Path) -> ReferenceSynthesizer:
-    return ReferenceSynthesizer.from_checkpoint(tiny_checkpoint, num_threads=2, default_prompt=prompt_wav)
+    return ReferenceSynthesizer.from_checkpoint(
+        tiny_checkpoint, num_threads=2, default_prompt=prompt_wav
+    )
 
 
 def test_same_seed_same_audio_and_other_seed_differs(synth: ReferenceSynthesizer) -> None:

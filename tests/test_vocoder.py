@@ -14,7 +14,6 @@ import torch
 from synthetic import voice_like
 
 from mobilespeech_model.config import VocoderConfig
-from mobilespeech_runtime.errors import ConfigError
 from mobilespeech_model.nn.hifigan import (
     TEACHER_CONFIG,
     HifiGanGenerator,
@@ -22,6 +21,7 @@ from mobilespeech_model.nn.hifigan import (
     load_teacher,
     prune_from_teacher,
 )
+from mobilespeech_runtime.errors import ConfigError
 
 TINY = VocoderConfig(
     kind="student", initial_channels=16, resblock_kernels=(3,), resblock_dilations=(1, 3)

@@ -274,8 +274,8 @@ class Labeller:
         self._synth: Any = None
 
     def _smd_mel(self, item: PoolItem, rng: random.Random) -> Tensor:
-        from mobilespeech_runtime.errors import MobileSpeechError
         from mobilespeech_model.reference import ReferenceSynthesizer, Timings
+        from mobilespeech_runtime.errors import MobileSpeechError
 
         if self.bundle is None:
             raise MobileSpeechError("smd items need --bundle")

@@ -46,11 +46,12 @@ from typing import Any
 
 import numpy as np
 
-from mobilespeech_runtime.audio import read_audio, to_mono, write_wav
-from mobilespeech_runtime.checks import check_steps
-from mobilespeech_runtime.cli import err, quiet_native_stderr, steps_arg
-from mobilespeech_runtime.errors import MobileSpeechError
+from mobilespeech_model.audio import read_audio, to_mono, write_wav
 from mobilespeech_model.reference import ReferenceSynthesizer
+from mobilespeech_runtime.argtypes import steps_arg
+from mobilespeech_runtime.checks import check_steps
+from mobilespeech_runtime.console import err, quiet_native_stderr
+from mobilespeech_runtime.errors import MobileSpeechError
 
 from . import metrics as M
 from .corpus import Utterance, load_any

@@ -36,11 +36,11 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from mobilespeech_runtime.audio import read_audio, resample, to_mono
-from mobilespeech_runtime.errors import MobileSpeechError
+from mobilespeech_model.audio import read_audio, resample, to_mono
 from mobilespeech_model.nn.mel_codec import MelCodec
 from mobilespeech_model.nn.mobilespeech import MobileSpeech
 from mobilespeech_model.reference import unmask
+from mobilespeech_runtime.errors import MobileSpeechError
 
 from .common import load_state, save_state
 from .corpus import load_any

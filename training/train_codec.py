@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from mobilespeech_runtime.audio import read_audio, resample, to_mono, write_wav
+from mobilespeech_model.audio import read_audio, resample, to_mono, write_wav
 from mobilespeech_model.config import MobileSpeechConfig, preset
 from mobilespeech_model.nn.codec import Codec, make_codec
 from mobilespeech_model.nn.mel_codec import MelCodec

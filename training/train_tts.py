@@ -32,14 +32,14 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from mobilespeech_runtime.audio import read_audio, resample, to_mono
-from mobilespeech_runtime.cli import steps_arg
+from mobilespeech_model.audio import read_audio, resample, to_mono
 from mobilespeech_model.config import MobileSpeechConfig
-from mobilespeech_runtime.errors import MobileSpeechError
 from mobilespeech_model.frontend import Frontend
 from mobilespeech_model.nn import Batch, MobileSpeech
 from mobilespeech_model.nn.codec import make_codec
 from mobilespeech_model.nn.mobilespeech import CHECKPOINT_FORMAT
+from mobilespeech_runtime.argtypes import steps_arg
+from mobilespeech_runtime.errors import MobileSpeechError
 
 from .aligner import Aligner, beta_binomial_prior, forward_sum_loss, monotonic_alignment
 from .common import load_state, save_state, setup, teardown
