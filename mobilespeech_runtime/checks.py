@@ -15,18 +15,37 @@ import secrets
 import stat
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import ConfigError, FileAccessError, InvalidTextError
+from .limits import request_limits
 
-MAX_THREADS = 256  # as the C ABI (ms_synth_options.num_threads)
-MAX_STEPS_PER_LAYER = 64
 SEED_MAX = 2**64 - 1  # seeds are uint64, as in the C ABI
-# A request may read as at most this many phoneme ids per allowed character (English reads
-# as about one): long digit strings and the like cannot turn a 2,000-character request into
-# twenty minutes of audio. The C runtime applies the same bound (engine.cc).
-PHONEMES_PER_CHAR = 1.5
-MAX_TEXT_FILE_BYTES_PER_CHAR = 4  # UTF-8 needs at most 4 bytes a character
-MAX_PIPE_BYTES = 1 << 26  # a pipe (FIFO, /dev/fd/N, <(...)) is read up to 64 MiB, as in C
+
+# The request limits are the C core's (native/src/request_limits.h, read through the C ABI by
+# limits.py): these old names stay as module attributes, read from the library on first use.
+_LIMIT_NAMES = {
+    "MAX_THREADS": "max_threads",
+    "MAX_STEPS_PER_LAYER": "max_steps_per_layer",
+    # phoneme ids a request may read as per allowed character (long digit strings and the like)
+    "PHONEMES_PER_CHAR": "phonemes_per_char",
+    "MAX_TEXT_FILE_BYTES_PER_CHAR": "max_utf8_bytes_per_char",
+    "MAX_PIPE_BYTES": "max_pipe_bytes",  # a pipe (FIFO, /dev/fd/N, <(...)) is read up to this
+}
+if TYPE_CHECKING:
+    MAX_THREADS: int
+    MAX_STEPS_PER_LAYER: int
+    PHONEMES_PER_CHAR: float
+    MAX_TEXT_FILE_BYTES_PER_CHAR: int
+    MAX_PIPE_BYTES: int
+
+
+def __getattr__(name: str) -> int | float:
+    """``checks.MAX_THREADS`` and the other old names: the library's values (PEP 562)."""
+    field = _LIMIT_NAMES.get(name)
+    if field is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(request_limits(), field)
 
 
 def check_text(text: object, max_chars: int, reject_nul: bool = True) -> str:
@@ -56,7 +75,8 @@ def check_text(text: object, max_chars: int, reject_nul: bool = True) -> str:
 
 
 def max_request_phonemes(max_chars: int) -> int:
-    return int(PHONEMES_PER_CHAR * max_chars)
+    """Phoneme ids a request of ``max_chars`` characters may read as (the C frontend's bound)."""
+    return int(request_limits().phonemes_per_char * max_chars)
 
 
 # ---- input files: regular files and pipes, read with a bound; nothing else -------------------
@@ -103,7 +123,7 @@ def read_input(
 
 def read_text_file(path: str | Path, max_chars: int) -> str:
     """Read at most what ``max_chars`` characters can take (files and pipes only)."""
-    limit = MAX_TEXT_FILE_BYTES_PER_CHAR * max_chars
+    limit = request_limits().max_utf8_bytes_per_char * max_chars
     data = read_input(path, "--text-file", limit)
     if len(data) > limit:
         raise InvalidTextError(
@@ -147,9 +167,10 @@ def check_steps(steps: object, n_codebooks: int) -> tuple[int, ...] | None:
             out.append(operator.index(s))
         except TypeError as e:
             raise ConfigError(f"steps must be integers, got {s!r}") from e
-    if len(out) != n_codebooks or any(s < 1 or s > MAX_STEPS_PER_LAYER for s in out):
+    top = request_limits().max_steps_per_layer
+    if len(out) != n_codebooks or any(s < 1 or s > top for s in out):
         raise ConfigError(
-            f"steps must give 1..{MAX_STEPS_PER_LAYER} steps for each of the {n_codebooks} "
+            f"steps must give 1..{top} steps for each of the {n_codebooks} "
             f"codec layers, got {list(out)}"
         )
     return tuple(out)
@@ -160,8 +181,12 @@ def check_length_scale(value: object) -> float:
         x = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError) as e:
         raise ConfigError(f"length_scale must be a number, got {value!r}") from e
-    if not (math.isfinite(x) and 0.25 <= x <= 4.0):
-        raise ConfigError(f"length_scale must be in [0.25, 4], got {value}")
+    lim = request_limits()
+    if not (math.isfinite(x) and lim.min_length_scale <= x <= lim.max_length_scale):
+        raise ConfigError(
+            f"length_scale must be in [{lim.min_length_scale:g}, {lim.max_length_scale:g}], "
+            f"got {value}"
+        )
     return x
 
 
@@ -174,8 +199,9 @@ def check_threads(value: object) -> int | None:
         n = operator.index(value)  # type: ignore[arg-type]
     except TypeError as e:
         raise ConfigError(f"num_threads must be an integer, got {value!r}") from e
-    if not 0 <= n <= MAX_THREADS:
-        raise ConfigError(f"num_threads must be in 0..{MAX_THREADS} (0: default), got {n}")
+    top = request_limits().max_threads
+    if not 0 <= n <= top:
+        raise ConfigError(f"num_threads must be in 0..{top} (0: default), got {n}")
     return n or None
 
 

@@ -169,6 +169,20 @@ class Timings(C.Structure):
                 ("vocoder_s", C.c_double)]
 
 
+class RequestLimitsStruct(C.Structure):
+    """ms_request_limits; read through :func:`mobilespeech_runtime.limits.request_limits`."""
+
+    _fields_ = [("struct_size", C.c_size_t), ("max_steps_per_layer", C.c_int32),
+                ("min_length_scale", C.c_float), ("max_length_scale", C.c_float),
+                ("max_threads", C.c_int32), ("max_channels", C.c_int32),
+                ("min_sample_rate", C.c_int32), ("max_sample_rate", C.c_int32),
+                ("max_input_seconds", C.c_float), ("max_input_frames", C.c_int64),
+                ("phonemes_per_char", C.c_float), ("max_codebooks", C.c_int32),
+                ("max_resynth_seconds", C.c_float), ("max_utf8_bytes_per_char", C.c_int32),
+                ("max_resynth_frames", C.c_int64), ("max_pipe_bytes", C.c_int64),
+                ("max_audio_file_bytes", C.c_int64)]
+
+
 _lib: C.CDLL | None = None
 _lib_lock = threading.Lock()
 
@@ -222,9 +236,14 @@ def load_library(path: str | Path | None = None) -> C.CDLL:
             "ms_synth_limits": (C.c_int, [synth_p, C.POINTER(Limits)]),
             "ms_synth_timings": (C.c_int, [synth_p, C.POINTER(Timings)]),
             "ms_synth_symbol": (C.c_char_p, [synth_p, C.c_int32]),
+            "ms_get_request_limits": (C.c_int, [C.POINTER(RequestLimitsStruct)]),
         }
         for name, (res, args) in sigs.items():
-            fn = getattr(lib, name)
+            try:
+                fn = getattr(lib, name)
+            except AttributeError as e:  # a library built from older sources
+                raise NativeError(f"{p} has no {name}: it is older than this binding; rebuild "
+                                  "it with scripts/build_native.sh") from e
             fn.restype = res
             fn.argtypes = args
         _lib = lib

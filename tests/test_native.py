@@ -272,6 +272,37 @@ def test_limits_and_symbols(synth, tiny_bundle: Path, nb) -> None:  # noqa: ANN0
     assert "executorch 1.5" in nb.version()
 
 
+def test_request_limits_come_from_the_library(nb, lib) -> None:  # noqa: ANN001
+    """One table of request limits (native/src/request_limits.h): limits.py reads it through
+    ms_get_request_limits, and checks.py's names are those values, not copies."""
+    import dataclasses
+
+    from mobilespeech_runtime import checks
+    from mobilespeech_runtime.limits import request_limits
+
+    raw = nb.RequestLimitsStruct()
+    assert lib.ms_get_request_limits(C.byref(raw)) == nb.MS_ERR_INVALID_ARGUMENT  # size unset
+    assert lib.ms_get_request_limits(None) == nb.MS_ERR_INVALID_ARGUMENT
+    raw.struct_size = C.sizeof(raw)
+    assert lib.ms_get_request_limits(C.byref(raw)) == nb.MS_OK
+    lim = request_limits()
+    assert [f.name for f in dataclasses.fields(lim)] == [n for n, _ in raw._fields_[1:]]
+    assert dataclasses.asdict(lim) == {n: getattr(raw, n) for n, _ in raw._fields_[1:]}
+    assert (lim.max_steps_per_layer, lim.min_length_scale, lim.max_length_scale) == (64, 0.25, 4)
+    assert (lim.max_threads, lim.max_channels, lim.phonemes_per_char) == (256, 64, 1.5)
+    assert (lim.min_sample_rate, lim.max_sample_rate) == (1000, 768000)
+    assert (lim.max_input_seconds, lim.max_input_frames) == (300, 1 << 24)
+    assert (checks.MAX_THREADS, checks.MAX_STEPS_PER_LAYER) == (256, 64)
+    assert (checks.PHONEMES_PER_CHAR, checks.MAX_PIPE_BYTES) == (1.5, lim.max_pipe_bytes)
+    assert checks.max_request_phonemes(2000) == 3000
+    with pytest.raises(ConfigError, match=r"0\.\.256"):
+        checks.check_threads(257)
+    with pytest.raises(ConfigError, match=r"\[0\.25, 4\]"):
+        checks.check_length_scale(4.5)
+    with pytest.raises(AttributeError):
+        checks.NO_SUCH_LIMIT  # noqa: B018
+
+
 # ---- error paths ------------------------------------------------------------------------------
 def _copy(bundle: Path, dst: Path) -> Path:
     shutil.copytree(bundle, dst)

@@ -292,6 +292,36 @@ MS_API ms_status ms_synth_timings(const ms_synth *synth, ms_timings *out);
  * handle lives. */
 MS_API const char *ms_synth_symbol(const ms_synth *synth, int32_t id);
 
+/* ---- request limits (no handle) ---------------------------------------------------------- */
+
+/* The bounds every request is checked against, the same for every bundle (a bundle's own are
+ * in ms_limits). They live in one table inside the library (src/request_limits.h); bindings
+ * read them here instead of copying the numbers. Set struct_size = sizeof(ms_request_limits)
+ * before the call; the struct is filled up to struct_size. */
+typedef struct ms_request_limits {
+  size_t struct_size;
+  int32_t max_steps_per_layer;     /* 64: values of a steps array are 1..this */
+  float min_length_scale;          /* 0.25: length_scale is in [min, max] */
+  float max_length_scale;          /* 4 */
+  int32_t max_threads;             /* 256: num_threads is 0..this */
+  int32_t max_channels;            /* 64: PCM (prompt, resynthesis) has 1..this channels */
+  int32_t min_sample_rate;         /* 1000 Hz: PCM rates are min..max (and a bundle's own) */
+  int32_t max_sample_rate;         /* 768000 Hz */
+  float max_input_seconds;         /* 300: a longer prompt is refused, not trimmed */
+  int64_t max_input_frames;        /* 2^24: the same bound in frames */
+  float phonemes_per_char;         /* 1.5: text reads as at most max_chars * this phoneme ids */
+  int32_t max_codebooks;           /* 64: a steps array has 1..this values (n_steps) */
+  float max_resynth_seconds;       /* 600: ms_synth_start_resynth input */
+  int32_t max_utf8_bytes_per_char; /* 4: text over max_chars * this bytes is refused unread */
+  int64_t max_resynth_frames;      /* 2^25: the same bound in frames */
+  int64_t max_pipe_bytes;          /* 2^26: a pipe input (FIFO, /dev/fd/N) is read up to this */
+  int64_t max_audio_file_bytes;    /* 2^30: a larger audio file is refused before reading */
+} ms_request_limits;
+
+/* Fill *out (out->struct_size must be set). No handle is needed; an error's message is in
+ * ms_last_error(NULL). */
+MS_API ms_status ms_get_request_limits(ms_request_limits *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -118,7 +118,7 @@ std::vector<float> PrepareResynthInput(const float* pcm, size_t n_frames, int32_
                                        int32_t channels, int32_t target_rate) {
   CheckFormat(pcm, n_frames, rate, channels, "input");
   const double seconds = static_cast<double>(n_frames) / static_cast<double>(rate);
-  if (seconds > kMaxResynthSeconds || n_frames > 2 * kMaxPromptInputFrames) {
+  if (seconds > kMaxResynthSeconds || n_frames > kMaxResynthFrames) {
     Fail(MS_ERR_INVALID_AUDIO, Format("input is %.0f s long; resynthesis takes at most %.0f s: "
                                       "cut it into pieces", seconds, kMaxResynthSeconds));
   }

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "request_limits.h"
+
 namespace mobilespeech {
 
 struct AudioLimits {
@@ -14,13 +16,7 @@ struct AudioLimits {
   double silence_rms = 1e-3;
 };
 
-constexpr int32_t kMinSampleRate = 1000;
-constexpr int32_t kMaxSampleRate = 768000;
-constexpr int32_t kMaxChannels = 64;
-constexpr double kMaxPromptInputSeconds = 300.0;
-constexpr size_t kMaxPromptInputFrames = size_t(1) << 24;
-
-constexpr double kMaxResynthSeconds = 600.0;  // synthesizer.py MAX_RESYNTH_SECONDS
+// Rates, channels and input lengths accepted: request_limits.h (kMinSampleRate, ...).
 
 struct ConditionedPrompt {
   std::vector<float> samples;  // mono at the target rate, peak-normalized if it clipped

@@ -10,14 +10,13 @@
 #include <cstring>
 
 #include "common.h"
+#include "request_limits.h"
 #include "sha256.h"
 
 namespace mobilespeech {
 namespace {
 
 using json::Value;
-
-constexpr size_t kMaxManifestBytes = size_t(16) << 20;
 
 [[noreturn]] void Bad(const std::string& msg) { Fail(MS_ERR_MODEL, msg); }
 
@@ -84,7 +83,7 @@ BundleConfig ReadConfig(const Value& cfg, const std::string& where) {
   if (!codec.is_object() || !model.is_object() || !sched.is_object()) {
     Bad(where + ": malformed manifest (config sections must be objects)");
   }
-  c.sample_rate = Int(codec, "sample_rate", w + ".codec", 1000, 768000);
+  c.sample_rate = Int(codec, "sample_rate", w + ".codec", kMinSampleRate, kMaxSampleRate);
   // codec.kind: "mel" (mel codec + vocoder) or "encodec"; bundles older than the mel codec
   // have no kind and are EnCodec-family (as config.py's from_dict reads them).
   if (const Value* kind = codec.find("kind")) {
@@ -109,7 +108,7 @@ BundleConfig ReadConfig(const Value& cfg, const std::string& where) {
       if (c.hop_length > 65536) Bad(where + ": malformed manifest (codec hop length too large)");
     }
   }
-  c.n_codebooks = Int(codec, "n_codebooks", w + ".codec", 1, 64);
+  c.n_codebooks = Int(codec, "n_codebooks", w + ".codec", 1, kMaxCodebooks);
   c.codebook_size = Int(codec, "codebook_size", w + ".codec", 2, 1 << 20);
   c.decode_chunk_frames = Int(codec, "decode_chunk_frames", w + ".codec", 1, 1 << 16);
   c.decode_context_frames = Int(codec, "decode_context_frames", w + ".codec", 0, 1 << 16);
@@ -120,8 +119,9 @@ BundleConfig ReadConfig(const Value& cfg, const std::string& where) {
   const Value& steps = Member(sched, "steps", w + ".schedule");
   if (!steps.is_array()) Bad(where + ": malformed manifest (schedule.steps)");
   for (const Value& s : steps.items()) {
-    if (!s.is_integer() || s.as_int() < 1 || s.as_int() > 64) {
-      Bad(where + ": malformed manifest (schedule.steps must be integers in 1..64)");
+    if (!s.is_integer() || s.as_int() < 1 || s.as_int() > kMaxStepsPerLayer) {
+      Bad(Format("%s: malformed manifest (schedule.steps must be integers in 1..%d)",
+                 where.c_str(), kMaxStepsPerLayer));
     }
     c.steps.push_back(static_cast<int>(s.as_int()));
   }

@@ -15,6 +15,7 @@
 #include "common.h"
 #include "engine.h"
 #include "mobilespeech.h"
+#include "request_limits.h"
 
 #ifndef MS_EXECUTORCH_VERSION
 #define MS_EXECUTORCH_VERSION "unknown"
@@ -37,9 +38,7 @@ struct ms_synth {
 namespace {
 
 using mobilespeech::Error;
-
-constexpr size_t kMaxStructSize = 4096;
-constexpr size_t kMaxSteps = 64;
+using mobilespeech::kMaxStructSize;
 
 thread_local std::string t_last_error;
 
@@ -117,7 +116,7 @@ std::vector<int> ReadSteps(const int32_t* steps, size_t n) {
     if (n != 0) mobilespeech::Fail(MS_ERR_INVALID_ARGUMENT, "steps is NULL but n_steps is not 0");
     return {};
   }
-  if (n == 0 || n > kMaxSteps) {
+  if (n == 0 || n > static_cast<size_t>(mobilespeech::kMaxCodebooks)) {
     mobilespeech::Fail(MS_ERR_INVALID_ARGUMENT,
                        mobilespeech::Format("n_steps is %zu; give one value per codec layer", n));
   }
@@ -133,10 +132,14 @@ mobilespeech::CallOptions ReadStartOptions(const ms_start_options* opts) {
   c.seed = o.seed;
   c.steps = ReadSteps(o.steps, o.n_steps);
   c.length_scale = o.length_scale;
-  if (c.length_scale != 0.0f && !(c.length_scale >= 0.25f && c.length_scale <= 4.0f)) {
+  if (c.length_scale != 0.0f && !(c.length_scale >= mobilespeech::kMinLengthScale &&
+                                  c.length_scale <= mobilespeech::kMaxLengthScale)) {
     mobilespeech::Fail(MS_ERR_INVALID_ARGUMENT,
-                       mobilespeech::Format("length_scale must be 0 (default) or in [0.25, 4], "
-                                            "got %g", static_cast<double>(c.length_scale)));
+                       mobilespeech::Format("length_scale must be 0 (default) or in [%g, %g], "
+                                            "got %g",
+                                            static_cast<double>(mobilespeech::kMinLengthScale),
+                                            static_cast<double>(mobilespeech::kMaxLengthScale),
+                                            static_cast<double>(c.length_scale)));
   }
   return c;
 }
@@ -163,12 +166,13 @@ std::vector<std::vector<int64_t>> ReadPhonemes(const int32_t* ids, const size_t*
   if (!lengths || n_chunks == 0) {
     mobilespeech::Fail(MS_ERR_INVALID_ARGUMENT, "chunk_lengths is NULL or n_chunks is 0");
   }
-  if (n_chunks > (size_t(1) << 20)) {
+  if (n_chunks > mobilespeech::kMaxPhonemeChunks) {
     mobilespeech::Fail(MS_ERR_INVALID_ARGUMENT, "too many phoneme chunks");
   }
   size_t total = 0;
   for (size_t i = 0; i < n_chunks; ++i) {
-    if (lengths[i] > (size_t(1) << 24) || total + lengths[i] > (size_t(1) << 26)) {
+    if (lengths[i] > mobilespeech::kMaxChunkIds ||
+        total + lengths[i] > mobilespeech::kMaxRequestIds) {
       mobilespeech::Fail(MS_ERR_INVALID_TEXT,
                          mobilespeech::Format("phoneme chunk %zu is too long (%zu ids)", i, lengths[i]));
     }
@@ -293,13 +297,17 @@ ms_synth* ms_synth_create(const ms_synth_options* opts, ms_status* err) {
     if (!o.bundle_dir || !o.bundle_dir[0]) {
       mobilespeech::Fail(MS_ERR_INVALID_ARGUMENT, "bundle_dir is NULL or empty");
     }
-    if (o.num_threads < 0 || o.num_threads > 256) {
+    if (o.num_threads < 0 || o.num_threads > mobilespeech::kMaxThreads) {
       mobilespeech::Fail(MS_ERR_INVALID_ARGUMENT,
-                         mobilespeech::Format("num_threads must be in 0..256, got %d", o.num_threads));
+                         mobilespeech::Format("num_threads must be in 0..%d, got %d",
+                                              mobilespeech::kMaxThreads, o.num_threads));
     }
-    if (!(o.length_scale >= 0.25f && o.length_scale <= 4.0f)) {
+    if (!(o.length_scale >= mobilespeech::kMinLengthScale &&
+          o.length_scale <= mobilespeech::kMaxLengthScale)) {
       mobilespeech::Fail(MS_ERR_INVALID_ARGUMENT,
-                         mobilespeech::Format("length_scale must be in [0.25, 4], got %g",
+                         mobilespeech::Format("length_scale must be in [%g, %g], got %g",
+                                              static_cast<double>(mobilespeech::kMinLengthScale),
+                                              static_cast<double>(mobilespeech::kMaxLengthScale),
                                               static_cast<double>(o.length_scale)));
     }
     mobilespeech::SynthOptions so;
@@ -520,6 +528,36 @@ const char* ms_synth_symbol(const ms_synth* synth, int32_t id) {
   const auto& sym = synth->impl->symbols();
   if (id < 0 || static_cast<size_t>(id) >= sym.size()) return nullptr;
   return sym[static_cast<size_t>(id)].c_str();
+}
+
+ms_status ms_get_request_limits(ms_request_limits* out) {
+  namespace ms = mobilespeech;
+  if (!out) return Report(nullptr, MS_ERR_INVALID_ARGUMENT, "out is NULL");
+  if (out->struct_size < sizeof(size_t) + sizeof(int32_t) || out->struct_size > kMaxStructSize) {
+    return Report(nullptr, MS_ERR_INVALID_ARGUMENT,
+                  "ms_request_limits.struct_size must be set to sizeof(ms_request_limits)");
+  }
+  ms_request_limits l;
+  std::memset(&l, 0, sizeof l);
+  l.struct_size = out->struct_size;
+  l.max_steps_per_layer = ms::kMaxStepsPerLayer;
+  l.min_length_scale = ms::kMinLengthScale;
+  l.max_length_scale = ms::kMaxLengthScale;
+  l.max_threads = ms::kMaxThreads;
+  l.max_channels = ms::kMaxChannels;
+  l.min_sample_rate = ms::kMinSampleRate;
+  l.max_sample_rate = ms::kMaxSampleRate;
+  l.max_input_seconds = static_cast<float>(ms::kMaxPromptInputSeconds);
+  l.max_input_frames = static_cast<int64_t>(ms::kMaxPromptInputFrames);
+  l.phonemes_per_char = static_cast<float>(ms::kPhonemesPerChar);
+  l.max_codebooks = ms::kMaxCodebooks;
+  l.max_resynth_seconds = static_cast<float>(ms::kMaxResynthSeconds);
+  l.max_utf8_bytes_per_char = ms::kMaxUtf8BytesPerChar;
+  l.max_resynth_frames = static_cast<int64_t>(ms::kMaxResynthFrames);
+  l.max_pipe_bytes = static_cast<int64_t>(ms::kMaxPipeBytes);
+  l.max_audio_file_bytes = static_cast<int64_t>(ms::kMaxAudioFileBytes);
+  std::memcpy(out, &l, std::min(out->struct_size, sizeof l));
+  return MS_OK;
 }
 
 }  // extern "C"

@@ -17,6 +17,7 @@
 #include "common.h"
 #include "et_threadpool.h"
 #include "frontend/text_frontend.h"
+#include "request_limits.h"
 #include "rng.h"
 #include "schedule.h"
 #include "wav.h"
@@ -28,8 +29,6 @@ using et::aten::ScalarType;
 using et::extension::Module;
 using et::runtime::EValue;
 using Clock = std::chrono::steady_clock;
-
-constexpr int kMaxStepsPerLayer = 64;
 
 namespace {
 
@@ -509,8 +508,11 @@ void Synthesizer::ValidateCall(const CallOptions& opts, std::vector<int>* steps,
     *steps = opts.steps;
   }
   float ls = opts.length_scale == 0.0f ? opts_.length_scale : opts.length_scale;
-  if (!(ls >= 0.25f && ls <= 4.0f)) {
-    Fail(MS_ERR_INVALID_ARGUMENT, Format("length_scale must be in [0.25, 4], got %g", static_cast<double>(ls)));
+  if (!(ls >= kMinLengthScale && ls <= kMaxLengthScale)) {
+    Fail(MS_ERR_INVALID_ARGUMENT, Format("length_scale must be in [%g, %g], got %g",
+                                         static_cast<double>(kMinLengthScale),
+                                         static_cast<double>(kMaxLengthScale),
+                                         static_cast<double>(ls)));
   }
   *length_scale = ls;
   if (opts.use_seed) {
@@ -542,7 +544,7 @@ void Synthesizer::StartText(const char* text, const PromptInput& prompt, const C
   if (!frontend_) Fail(FrontendStatus(frontend_error_, MS_ERR_MODEL), frontend_error_);
   const size_t n = std::strlen(text);
   const size_t max_chars = static_cast<size_t>(bundle_.config.frontend_max_chars);
-  if (n > 4 * max_chars) {  // UTF-8 takes at most 4 bytes a character
+  if (n > static_cast<size_t>(kMaxUtf8BytesPerChar) * max_chars) {
     Fail(MS_ERR_INVALID_TEXT, Format("text is more than %zu characters long (%zu bytes); the "
                                      "limit is %zu characters per request: split it into "
                                      "shorter pieces", max_chars, n, max_chars));

@@ -20,7 +20,11 @@ uint32_t U32(const uint8_t* p) {
 }
 uint16_t U16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
 
-constexpr size_t kMaxWavBytes = size_t(1) << 30;
+// "1 GiB", "64 MiB": a limit of request_limits.h as the messages say it.
+std::string Bytes(size_t n) {
+  return n % (size_t(1) << 30) == 0 ? std::to_string(n >> 30) + " GiB"
+                                    : std::to_string(n >> 20) + " MiB";
+}
 
 // An input path: a regular file or a pipe; *err otherwise.
 bool InputKind(const std::string& path, const std::string& what, struct stat* st, bool* fifo,
@@ -130,7 +134,7 @@ HeaderStatus ParseWavHeader(const uint8_t* data, size_t size, bool complete, Wav
   }
   if (!have_fmt) return fail("no fmt chunk");
   if (!have_data) return fail("no data chunk");
-  if (h->channels == 0 || h->channels > 64) return fail("unsupported channel count");
+  if (h->channels == 0 || h->channels > kMaxChannels) return fail("unsupported channel count");
   if (h->rate == 0 || h->rate > 10000000) return fail("invalid sample rate");
   const bool is_float = h->format == 3;
   if (!(h->format == 1 || is_float)) return fail("unsupported WAV encoding (PCM or float only)");
@@ -227,10 +231,10 @@ bool ReadWav(const std::string& path, WavData* out, std::string* err,
   bool fifo = false;
   std::string e;
   if (!InputKind(path, "", &st, &fifo, &e)) return fail(true, e);
-  if (!fifo && static_cast<uint64_t>(st.st_size) > kMaxWavBytes) {
-    return fail(false, path + ": file is over 1 GiB");
+  if (!fifo && static_cast<uint64_t>(st.st_size) > kMaxAudioFileBytes) {
+    return fail(false, path + ": file is over " + Bytes(kMaxAudioFileBytes));
   }
-  const size_t cap = fifo ? kMaxPipeBytes : kMaxWavBytes;
+  const size_t cap = fifo ? kMaxPipeBytes : kMaxAudioFileBytes;
   const int fd = OpenInput(path, fifo);
   if (fd < 0) return fail(true, "cannot open " + path + ": " + std::strerror(errno));
   std::vector<uint8_t> bytes;
@@ -282,7 +286,8 @@ bool ReadWav(const std::string& path, WavData* out, std::string* err,
   }
   ::close(fd);
   if (bytes.size() > cap) {
-    return fail(false, path + (fifo ? ": a pipe with over 64 MiB" : ": file is over 1 GiB"));
+    return fail(false, path + (fifo ? ": a pipe with over " + Bytes(kMaxPipeBytes)
+                                    : ": file is over " + Bytes(kMaxAudioFileBytes)));
   }
   if (fifo && bytes.empty()) return fail(true, path + " is a pipe with no data (start its writer first)");
   if (!ParseWav(bytes.data(), bytes.size(), out, &e)) return fail(false, path + ": " + e);

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "request_limits.h"
+
 namespace mobilespeech {
 
 struct WavData {
@@ -42,8 +44,7 @@ struct WavReadLimits {
 // Inputs are regular files or pipes (a FIFO, /dev/fd/N, a process substitution); anything else
 // (a device such as /dev/zero, a socket, a folder) is refused with "not a regular file or a
 // pipe". A named pipe is opened without waiting for a writer: with none it is empty. Pipes
-// are read up to kMaxPipeBytes. Same rule as mobilespeech_runtime/checks.py.
-constexpr size_t kMaxPipeBytes = size_t(1) << 26;
+// are read up to kMaxPipeBytes (request_limits.h). Same rule as mobilespeech_runtime/checks.py.
 // Reads at most max_bytes + 1 bytes (the caller reports "too long"); every failure is the
 // file's (missing, unreadable, not a regular file or pipe, an empty pipe).
 bool ReadInputFile(const std::string& path, const std::string& what, size_t max_bytes,

@@ -25,6 +25,27 @@ int main(int argc, char **argv) {
   CHECK(strcmp(ms_status_string(MS_ERR_MODEL), "MS_ERR_MODEL") == 0);
   CHECK(ms_synth_options_init(NULL) == MS_ERR_INVALID_ARGUMENT);
 
+  /* request limits: no handle, struct_size-versioned */
+  ms_request_limits rl;
+  memset(&rl, 0, sizeof rl);
+  CHECK(ms_get_request_limits(NULL) == MS_ERR_INVALID_ARGUMENT);
+  CHECK(ms_get_request_limits(&rl) == MS_ERR_INVALID_ARGUMENT); /* struct_size unset */
+  CHECK(strstr(ms_last_error(NULL), "struct_size") != NULL);
+  rl.struct_size = 4097;
+  CHECK(ms_get_request_limits(&rl) == MS_ERR_INVALID_ARGUMENT);
+  rl.struct_size = sizeof(size_t) + sizeof(int32_t); /* an older, shorter layout */
+  CHECK(ms_get_request_limits(&rl) == MS_OK);
+  CHECK(rl.max_steps_per_layer == 64 && rl.max_threads == 0);
+  rl.struct_size = sizeof rl;
+  CHECK(ms_get_request_limits(&rl) == MS_OK && rl.struct_size == sizeof rl);
+  CHECK(rl.min_length_scale == 0.25f && rl.max_length_scale == 4.0f && rl.max_threads == 256);
+  CHECK(rl.max_channels == 64 && rl.min_sample_rate == 1000 && rl.max_sample_rate == 768000);
+  CHECK(rl.max_input_seconds == 300.0f && rl.max_input_frames == (int64_t)1 << 24);
+  CHECK(rl.phonemes_per_char == 1.5f && rl.max_codebooks == 64);
+  CHECK(rl.max_resynth_seconds == 600.0f && rl.max_resynth_frames == (int64_t)1 << 25);
+  CHECK(rl.max_utf8_bytes_per_char == 4 && rl.max_pipe_bytes == (int64_t)1 << 26);
+  CHECK(rl.max_audio_file_bytes == (int64_t)1 << 30);
+
   ms_status st = MS_OK;
   CHECK(ms_synth_create(NULL, &st) == NULL && st == MS_ERR_INVALID_ARGUMENT);
   CHECK(strlen(ms_last_error(NULL)) > 0);

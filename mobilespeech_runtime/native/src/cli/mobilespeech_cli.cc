@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdarg>
 
 #include <algorithm>
 #include <cctype>
@@ -30,13 +31,38 @@
 
 #include "audio.h"
 #include "mobilespeech.h"
+#include "request_limits.h"
 #include "wav.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-const char* kUsage =
+// printf into a std::string (the usage text and messages that name a limit).
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 1, 2)))
+#endif
+std::string Fmt(const char* fmt, ...) {
+  char buf[512];
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  return buf;
+}
+
+using mobilespeech::kMaxLengthScale;
+using mobilespeech::kMaxStepsPerLayer;
+using mobilespeech::kMaxThreads;
+using mobilespeech::kMinLengthScale;
+
+// The limits named in the usage text and its errors (request_limits.h), as they read there.
+const std::string kThreadsRange = Fmt("0..%d", kMaxThreads);
+const std::string kStepsRange = Fmt("1..%d", kMaxStepsPerLayer);
+const std::string kLengthScaleRange = Fmt("[%g, %g]", static_cast<double>(kMinLengthScale),
+                                          static_cast<double>(kMaxLengthScale));
+
+const std::string kUsage =
     "usage: mobilespeech_cli --bundle DIR (--text TEXT | --text-file FILE | --phonemes SYMS |\n"
     "                                      --resynth IN.wav)\n"
     "                        [--prompt voice.wav] [--out out.wav] [--float32]\n"
@@ -56,7 +82,7 @@ const char* kUsage =
     "  --seed N           noise seed (default: the bundle's)\n"
     "  --threads N        ExecuTorch CPU threads (default 0: ExecuTorch's default)\n"
     "  --steps A,B,...    unmasking steps per codec layer (default: the bundle's schedule)\n"
-    "  --length-scale X   speaking-rate factor in [0.25, 4] (>1 slower)\n"
+    "  --length-scale X   speaking-rate factor in " + kLengthScaleRange + " (>1 slower)\n"
     "  --bench N          synthesize N times (after --warmup K, default 1) and print the median,\n"
     "                     min and max of RTF and time to first audio\n"
     "  --json             print one JSON line instead of text\n"
@@ -79,7 +105,7 @@ constexpr int kExitIo = 5;
 constexpr int kExitNoMemory = 6;
 constexpr int kExitInterrupted = 130;
 
-constexpr size_t kMaxTextFileBytes = size_t(1) << 20;
+using mobilespeech::kMaxTextFileBytes;
 
 struct Args {
   std::string bundle, text, phonemes, prompt, out, resynth, text_file;
@@ -95,7 +121,7 @@ struct Args {
 
 [[noreturn]] void Usage(const char* msg) {
   if (msg) std::fprintf(stderr, "error: %s\n\n", msg);
-  std::fputs(kUsage, stderr);
+  std::fputs(kUsage.c_str(), stderr);
   std::exit(kExitUsage);
 }
 
@@ -162,15 +188,18 @@ Args Parse(int argc, char** argv) {
       if (!digits || errno || !end || *end) Usage("--seed must be an integer in 0..2^64-1");
       a.use_seed = true;
     } else if (k == "--threads") {
-      if (!ParseInt(val(), 0, 256, &n)) Usage("--threads must be in 0..256");
+      if (!ParseInt(val(), 0, kMaxThreads, &n)) {
+        Usage(("--threads must be in " + kThreadsRange).c_str());
+      }
       a.threads = static_cast<int>(n);
     } else if (k == "--steps") {
       std::string s = val();
-      if (s.empty() || s.back() == ',') Usage("--steps are comma-separated integers 1..64");
+      const std::string bad = "--steps are comma-separated integers " + kStepsRange;
+      if (s.empty() || s.back() == ',') Usage(bad.c_str());
       std::stringstream ss(s);
       std::string part;
       while (std::getline(ss, part, ',')) {
-        if (!ParseInt(part.c_str(), 1, 64, &n)) Usage("--steps are comma-separated integers 1..64");
+        if (!ParseInt(part.c_str(), 1, kMaxStepsPerLayer, &n)) Usage(bad.c_str());
         a.steps.push_back(static_cast<int32_t>(n));
       }
     } else if (k == "--length-scale") {
@@ -178,8 +207,8 @@ Args Parse(int argc, char** argv) {
       const char* s = val();
       a.length_scale = std::strtof(s, &end);
       if (!end || *end || end == s) Usage("--length-scale must be a number");
-      if (!(a.length_scale >= 0.25f && a.length_scale <= 4.0f)) {
-        Usage("--length-scale must be in [0.25, 4]");
+      if (!(a.length_scale >= kMinLengthScale && a.length_scale <= kMaxLengthScale)) {
+        Usage(("--length-scale must be in " + kLengthScaleRange).c_str());
       }
     } else if (k == "--bench") {
       if (!ParseInt(val(), 1, 100000, &n)) Usage("--bench must be >= 1");
@@ -200,7 +229,7 @@ Args Parse(int argc, char** argv) {
     } else if (k == "--verbose") {
       setenv("MOBILESPEECH_LOG", "info", 1);
     } else if (k == "-h" || k == "--help") {
-      std::fputs(kUsage, stdout);
+      std::fputs(kUsage.c_str(), stdout);
       std::exit(0);
     } else {
       Usage(("unknown argument " + k).c_str());
@@ -484,7 +513,8 @@ static int Main(int argc, char** argv) {
     mobilespeech::WavReadLimits lim;
     lim.max_seconds = a.have_resynth ? mobilespeech::kMaxResynthSeconds
                                      : mobilespeech::kMaxPromptInputSeconds;
-    lim.max_frames = mobilespeech::kMaxPromptInputFrames * (a.have_resynth ? 2 : 1);
+    lim.max_frames = a.have_resynth ? mobilespeech::kMaxResynthFrames
+                                    : mobilespeech::kMaxPromptInputFrames;
     if (!mobilespeech::ReadWav(audio_in, &prompt, &err, lim, &io)) {
       std::fprintf(stderr, "error: cannot read the %s: %s\n", a.have_resynth ? "input" : "prompt",
                    err.c_str());

@@ -20,6 +20,7 @@
 #include "g2p_model.h"
 #include "json_lite.h"
 #include "lexicon.h"
+#include "request_limits.h"
 #include "normalizer.h"
 #include "text_fold.h"
 
@@ -419,8 +420,11 @@ bool IsNonLatin(char32_t c) {
          (c >= 0xAC00 && c <= 0xD7AF);
 }
 
-// checks.py PHONEMES_PER_CHAR: a request reads as at most 1.5 ids per allowed character.
-std::size_t MaxRequestPhonemes(std::size_t max_chars) { return max_chars * 3 / 2; }
+// A request reads as at most kPhonemesPerChar ids per allowed character (request_limits.h;
+// Python's checks.max_request_phonemes reads the same value through the C ABI).
+std::size_t MaxRequestPhonemes(std::size_t max_chars) {
+  return static_cast<std::size_t>(kPhonemesPerChar * static_cast<double>(max_chars));
+}
 
 bool TextFrontendImpl::EncodeImpl(const std::string& utf8_text,
                                   std::vector<std::vector<std::int64_t>>* chunks,
