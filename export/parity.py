@@ -1,4 +1,12 @@
-"""Parity of a bundle's programs against the eager PyTorch model on the same inputs."""
+"""Parity of a bundle against the PyTorch reference on the same inputs, at three levels.
+
+- each program against its eager module (``method_parity``);
+- the reference loop over the programs against the eager model: tokens and audio
+  (``pipeline_parity``);
+- the native core, what apps ship (libmobilespeech through ``native_binding``), against the
+  reference loop over the same programs, ids, prompt and seed: the same samples
+  (``native_parity``).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from mobilespeech_model.audio import condition_prompt
 from mobilespeech_model.bundle import Bundle
 from mobilespeech_model.eager import EagerBackend
 from mobilespeech_model.executorch_backend import ExecuTorchBackend
@@ -24,6 +33,9 @@ FP32_ATOL = 1e-4  # max abs difference allowed per float output for the fp32 var
 # amplitude, under 1 dB); the vocoder turns tiny mel errors into phase changes, so the
 # waveform SNR is reported but not the gate there
 QUANT_MEL_ATOL = 0.1
+# the native core and the reference loop run the same programs on the same inputs: the audio
+# may differ only by float summation order in the loop's own few lines (mel matching)
+NATIVE_ATOL = 1e-4
 PARITY_TEXT = "The quick brown fox jumps over the lazy dog, and then it rests."
 
 
@@ -98,7 +110,29 @@ def pipeline_parity(
     }
     if isinstance(model.codec, MelCodec):
         out["decoder_mel_abs_diff_same_tokens"] = _mel_abs_diff(model, backend, a)
+    out["native"] = native_parity(bundle, pte, ids, prompt, prompt_rate, seed)
     return out
+
+
+def native_parity(bundle: Bundle, reference: ReferenceSynthesizer, ids: list[int],
+                  prompt: np.ndarray, prompt_rate: int, seed: int) -> dict[str, Any]:
+    """The native core against the reference loop over the same programs: same phoneme ids
+    (the text frontends are compared by tests), the same conditioned prompt at the bundle's
+    rate (so neither side resamples), the same seed. Needs libmobilespeech
+    (scripts/build_native.sh; the set-up builds it)."""
+    from mobilespeech_runtime.native_binding import NativeSynthesizer
+
+    cond = condition_prompt(prompt, prompt_rate, bundle.sample_rate, reference.config.audio)
+    ref = reference.synthesize_phonemes([ids], cond.samples, cond.sample_rate, seed=seed).samples
+    with NativeSynthesizer(bundle.root) as core:
+        got = core.synthesize_phonemes([ids], cond.samples, cond.sample_rate, seed=seed)
+    n = min(ref.size, got.size)
+    return {
+        "samples_reference": int(ref.size),
+        "samples_native": int(got.size),
+        "max_abs_diff": float(np.max(np.abs(ref[:n] - got[:n]))) if n else 0.0,
+        "snr_db": snr_db(ref, got),
+    }
 
 
 def _mel_abs_diff(model: MobileSpeech, backend: ExecuTorchBackend, tokens: np.ndarray) -> float:
@@ -144,6 +178,14 @@ def check(variant: str, report: dict[str, Any]) -> list[str]:
             )
     elif pipe["decoder_snr_db_same_tokens"] < 30.0:
         failures.append("decoder SNR on identical tokens below 30 dB")
+    nat = pipe.get("native")
+    if nat is not None and (nat["samples_native"] != nat["samples_reference"]
+                            or nat["max_abs_diff"] > NATIVE_ATOL):
+        failures.append(
+            f"the native core differs from the reference loop over the same programs: "
+            f"{nat['samples_native']} vs {nat['samples_reference']} samples, max abs diff "
+            f"{nat['max_abs_diff']:.2e} (> {NATIVE_ATOL:.0e})"
+        )
     voc = report.get("vocoder")  # a distilled student: its program against the eager student
     if voc and voc["mel_l1"] > MAX_VOCODER_MEL_L1:
         failures.append(

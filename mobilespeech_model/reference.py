@@ -262,17 +262,48 @@ class ReferenceSynthesizer:
     ) -> Iterator[np.ndarray]:
         """Yield audio chunks as the codec decoder produces them (one per decoder window)."""
         self._check_open()
-        t_start = time.perf_counter()
-        timings = Timings()
-        self.last_timings = timings
         check_text(text, self.config.frontend.max_chars)
+        t0 = time.perf_counter()
+        sentences = self.encode_text(text)
+        frontend_s = time.perf_counter() - t0
+        yield from self.stream_phonemes(sentences, prompt, prompt_sample_rate, seed, steps,
+                                        length_scale, _frontend_s=frontend_s, _t_start=t0)
+
+    def synthesize_phonemes(
+        self,
+        chunks: list[list[int]],
+        prompt: str | Path | np.ndarray | None = None,
+        prompt_sample_rate: int | None = None,
+        seed: int | None = None,
+        steps: tuple[int, ...] | None = None,
+        length_scale: float = 1.0,
+    ) -> SynthesisResult:
+        """Phoneme id chunks (one per sentence) -> audio, as ``ms_synth_speak_phonemes``."""
+        out = list(self.stream_phonemes(chunks, prompt, prompt_sample_rate, seed, steps,
+                                        length_scale))
+        samples = np.concatenate(out) if out else np.zeros(0, np.float32)
+        return SynthesisResult(samples, self.sample_rate, self.last_timings)
+
+    def stream_phonemes(
+        self,
+        sentences: list[list[int]],
+        prompt: str | Path | np.ndarray | None = None,
+        prompt_sample_rate: int | None = None,
+        seed: int | None = None,
+        steps: tuple[int, ...] | None = None,
+        length_scale: float = 1.0,
+        _frontend_s: float = 0.0,
+        _t_start: float | None = None,
+    ) -> Iterator[np.ndarray]:
+        """``stream`` from phoneme id chunks (sentence i uses seed + i)."""
+        self._check_open()
+        t_start = time.perf_counter() if _t_start is None else _t_start
+        timings = Timings(frontend=_frontend_s)
+        self.last_timings = timings
         steps = self._check_steps(steps)
         length_scale = check_length_scale(length_scale)
         checked = check_seed(seed)
         seed = self.config.schedule.seed if checked is None else checked
-        t0 = time.perf_counter()
-        sentences = self.encode_text(text)
-        timings.frontend = time.perf_counter() - t0
         t0 = time.perf_counter()
         prompt_tokens, memory = self._prompt(prompt, prompt_sample_rate)
         spectrum = self._prompt_spectrum() if self.mel_match else None
