@@ -15,6 +15,8 @@ import ctypes as C
 import functools
 from dataclasses import dataclass, fields
 
+from .native_lib import MS_OK, RequestLimitsStruct, _error, load_library
+
 
 @dataclass(frozen=True)
 class RequestLimits:
@@ -41,13 +43,10 @@ class RequestLimits:
 @functools.cache
 def request_limits() -> RequestLimits:
     """The library's limits (loaded on first use, then cached); ``NativeError`` without it."""
-    # Imported here: native_binding imports checks, which imports this module.
-    from . import native_binding as nb
-
-    lib = nb.load_library()
-    raw = nb.RequestLimitsStruct()
+    lib = load_library()  # native_binding.load_library: the same function
+    raw = RequestLimitsStruct()
     raw.struct_size = C.sizeof(raw)
     status = lib.ms_get_request_limits(C.byref(raw))
-    if status != nb.MS_OK:
-        raise nb._error(status, lib.ms_last_error(None).decode(errors="replace"))
+    if status != MS_OK:
+        raise _error(status, lib.ms_last_error(None).decode(errors="replace"))
     return RequestLimits(**{f.name: getattr(raw, f.name) for f in fields(RequestLimits)})
