@@ -52,13 +52,11 @@ def _env(threads: int) -> dict[str, str]:
 
 
 def python_worker(bundle: str, threads: int, repeats: int, texts: dict[str, str]) -> dict:
-    """Runs inside a fresh process: the Python runtime, warm, per text."""
+    """Runs inside a fresh process: the Python runtime (the binding over the native core; no
+    torch in the process), warm, per text."""
     import warnings
 
     warnings.simplefilter("ignore")
-    import torch
-
-    torch.set_num_threads(threads)
     from mobilespeech_runtime import Synthesizer
 
     t0 = time.perf_counter()

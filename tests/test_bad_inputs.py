@@ -1,7 +1,9 @@
-"""Bad input through the Python API and through the C ABI (ctypes binding): the same answer.
+"""Bad input through the shipped runtime and through the reference loop: the same answer.
 
-Every case runs twice, once through ``Synthesizer`` (ExecuTorch's Python runtime) and once
-through ``NativeSynthesizer`` (libmobilespeech), and asserts the same outcome class: the same
+Every case runs twice, once through ``mobilespeech_runtime.Synthesizer`` (the public API: the
+native core, libmobilespeech, through its ctypes binding) and once through the PyTorch
+reference (``mobilespeech_model.ReferenceSynthesizer`` over the bundle's programs in
+ExecuTorch's Python runtime), and asserts the same outcome class: the same
 error kind (``InvalidTextError``, ``InvalidAudioError``, ``ConfigError``, ``BundleError``) with a
 message that names the problem, or success with finite, non-empty audio in [-1, 1] (and, where
 the case says so, a warning on both sides). Anything else, a crash, a traceback of another
@@ -62,7 +64,24 @@ class Side:
 
 
 class Python(Side):
-    name = "python"
+    name = "python"  # the reference loop
+
+    def create(self, bundle: Path, **kw: Any) -> Any:
+        from mobilespeech_model import ReferenceSynthesizer
+
+        return ReferenceSynthesizer.from_bundle(bundle, num_threads=kw.pop("num_threads", 1),
+                                                **kw)
+
+    def speak(self, synth: Any, text: Any, prompt: Any = None, rate: Any = None,
+              **kw: Any) -> np.ndarray:
+        return synth.synthesize(text, prompt, prompt_sample_rate=rate, **kw).samples
+
+    def resynth(self, audio: Any, rate: Any = None) -> np.ndarray:
+        return self.synth.resynthesize(audio, rate).samples
+
+
+class Native(Side):
+    name = "c"  # the shipped runtime: the public API over the native core
 
     def create(self, bundle: Path, **kw: Any) -> Any:
         from mobilespeech_runtime import Synthesizer  # the top-level API
@@ -75,22 +94,6 @@ class Python(Side):
 
     def resynth(self, audio: Any, rate: Any = None) -> np.ndarray:
         return self.synth.resynthesize(audio, rate).samples
-
-
-class Native(Side):
-    name = "c"
-
-    def create(self, bundle: Path, **kw: Any) -> Any:
-        from mobilespeech_runtime.native_binding import NativeSynthesizer
-
-        return NativeSynthesizer(bundle, num_threads=kw.pop("num_threads", 1), **kw)
-
-    def speak(self, synth: Any, text: Any, prompt: Any = None, rate: Any = None,
-              **kw: Any) -> np.ndarray:
-        return synth.synthesize(text, prompt, prompt_sample_rate=rate, **kw)
-
-    def resynth(self, audio: Any, rate: Any = None) -> np.ndarray:
-        return self.synth.resynthesize(audio, rate)
 
 
 # ---- cases --------------------------------------------------------------------------------------
@@ -386,13 +389,14 @@ def sides(bundle: Path) -> dict[str, Side]:
     if not os.environ.get("MOBILESPEECH_NATIVE_LIB"):
         _build(sanitize=False)
     native = Native(bundle)
-    if not native.synth.has_text_frontend:
+    if not native.synth.native.has_text_frontend:
         pytest.fail("the native build has no text frontend")
     return {"python": Python(bundle), "c": native}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_same_outcome_in_python_and_c(case: Case, sides: dict[str, Side], tmp_path: Path) -> None:
+def test_same_outcome_in_runtime_and_reference(case: Case, sides: dict[str, Side],
+                                               tmp_path: Path) -> None:
     py = sides["python"].synth
     cfg = py.config
     results = {}

@@ -13,24 +13,14 @@ from mobilespeech_runtime.cli import main
 REPO = Path(__file__).resolve().parent.parent
 
 
-def test_synth_untrained_tiny_says_it_is_noise(tmp_path: Path, prompt_wav: Path, capsys) -> None:
+def test_reference_cli_untrained_tiny_says_it_is_noise(tmp_path: Path, prompt_wav: Path,
+                                                      capsys) -> None:
+    """--untrained-tiny moved with the PyTorch reference to ``python -m mobilespeech_model.cli``."""
+    from mobilespeech_model.cli import main as reference_main
+
     out = tmp_path / "o.wav"
-    rc = main(
-        [
-            "synth",
-            "--untrained-tiny",
-            "--text",
-            "Hello world.",
-            "--prompt",
-            str(prompt_wav),
-            "--out",
-            str(out),
-            "--seed",
-            "1",
-            "--threads",
-            "2",
-        ]
-    )
+    rc = reference_main(["synth", "--untrained-tiny", "--text", "Hello world.", "--prompt",
+                         str(prompt_wav), "--out", str(out), "--seed", "1", "--threads", "2"])
     cap = capsys.readouterr()
     assert rc == 0
     assert "noise" in cap.err
@@ -39,64 +29,41 @@ def test_synth_untrained_tiny_says_it_is_noise(tmp_path: Path, prompt_wav: Path,
     assert sr == tiny_config().codec.sample_rate and data.size > 0
 
 
-def test_synth_from_checkpoint_and_info(
+def test_reference_cli_synth_from_checkpoint_and_info(
     tmp_path: Path, tiny_checkpoint: Path, prompt_wav: Path, capsys
 ) -> None:
+    from mobilespeech_model.cli import main as reference_main
+
     out = tmp_path / "o.wav"
-    assert (
-        main(
-            [
-                "synth",
-                "--checkpoint",
-                str(tiny_checkpoint),
-                "--text",
-                "One. Two.",
-                "--prompt",
-                str(prompt_wav),
-                "--out",
-                str(out),
-                "--steps",
-                "2,1",
-            ]
-        )
-        == 0
-    )
+    assert reference_main(["synth", "--checkpoint", str(tiny_checkpoint), "--text", "One. Two.",
+                           "--prompt", str(prompt_wav), "--out", str(out), "--steps", "2,1"]) == 0
     assert out.is_file()
-    assert main(["info", "--checkpoint", str(tiny_checkpoint)]) == 0
+    assert reference_main(["info", "--checkpoint", str(tiny_checkpoint)]) == 0
     assert f'"sample_rate": {tiny_config().codec.sample_rate}' in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("flags", [["--checkpoint", "{ckpt}"], ["--untrained-tiny"],
+                                   ["--backend", "eager"]])
+def test_moved_flags_name_their_replacement(tmp_path: Path, tiny_checkpoint: Path,
+                                            flags: list[str], capsys) -> None:
+    """The runtime runs bundles only; the flags of the PyTorch reference fail with usage
+    status 2 and a message naming the command that has them now."""
+    argv = ["synth", "--text", "Hi.", "--out", str(tmp_path / "o.wav")]
+    argv += [f.replace("{ckpt}", str(tiny_checkpoint)) for f in flags]
+    assert main(argv) == 2
+    assert "python -m mobilespeech_model.cli synth" in capsys.readouterr().err
+    assert not (tmp_path / "o.wav").exists()
+
+
 def test_errors_exit_with_the_documented_status(
-    tmp_path: Path, tiny_checkpoint: Path, prompt_wav: Path, capsys
+    tmp_path: Path, tiny_bundle: Path, prompt_wav: Path, capsys
 ) -> None:
     out = tmp_path / "o.wav"
-    rc = main(
-        [
-            "synth",
-            "--checkpoint",
-            str(tiny_checkpoint),
-            "--text",
-            "   ",
-            "--prompt",
-            str(prompt_wav),
-            "--out",
-            str(out),
-        ]
-    )
+    rc = main(["synth", "--bundle", str(tiny_bundle), "--text", "   ", "--prompt",
+               str(prompt_wav), "--out", str(out)])
     assert rc == 3 and "error:" in capsys.readouterr().err  # bad text
-    rc = main(
-        [
-            "synth",
-            "--checkpoint",
-            str(tiny_checkpoint),
-            "--text",
-            "Hi.",
-            "--prompt",
-            str(tmp_path / "nope.wav"),
-            "--out",
-            str(out),
-        ]
-    )
+    rc = main(["synth", "--bundle", str(tiny_bundle), "--text", "Hi.", "--prompt",
+               str(tmp_path / "nope.wav"), "--out", str(out)])
     assert rc == 5 and "not found" in capsys.readouterr().err  # a file's (I/O) error
     rc = main(["synth", "--bundle", str(tmp_path / "nobundle"), "--text", "Hi.", "--out", str(out)])
     assert rc == 4 and "no model bundle" in capsys.readouterr().err  # bad bundle
@@ -166,7 +133,7 @@ def test_resynth_end_to_end_through_both_clis(tiny_bundle: Path, tmp_path: Path)
 
     py = Synthesizer.from_bundle(tiny_bundle, num_threads=1)
     rate, hop = py.sample_rate, py.hop_length
-    window_s = py.config.model.max_prompt_frames * hop / rate
+    window_s = py.limits["max_prompt_frames"] * hop / rate
     src = _resynth_cases(tmp_path, rate, 1.3 * window_s)  # longer than the encoder window
     out_py, out_c = tmp_path / "py.wav", tmp_path / "c.wav"
     r = subprocess.run(

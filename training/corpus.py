@@ -117,7 +117,7 @@ class Voice:
 
     @property
     def held_out(self) -> bool:
-        return self.speaker_id in HELD_OUT_SPEAKERS
+        return self.speaker_id in HELD_OUT_SPEAKERS or self.speaker_id in EVAL_ONLY_SPEAKERS
 
     @property
     def base_id(self) -> str:
@@ -220,6 +220,47 @@ HELD_OUT_SPEAKERS: frozenset[str] = frozenset({
     "mbrola-us3-p65-s150",
 })  # fmt: skip
 
+# Evaluation-only held-out voices (issue 23: a larger frozen zero-shot set). They are not in
+# ``voice_catalogue``, so no training build can pick them; ``build_corpus(eval_voices=True)``
+# adds them to a zeroshot set after the plan's own held-out voices (``extend_zeroshot_plan``),
+# leaving the held-out voices above with exactly the utterances they had. Each is a voice no
+# training voice is made from: further Kokoro blends (Dirichlet draws at indices no training
+# blend uses, continuing kokoro-held-NN), new espeak settings of the held-out gbcwmd accent, and
+# the held-out flite rms / festival ked with a fixed augmentation (new identities of voices
+# that were never trained on, in any form).
+EVAL_KOKORO_HELD = range(KOKORO_HELD_OUT, KOKORO_HELD_OUT + 7)  # kokoro-held-08 .. -14
+EVAL_ESPEAK_TABLE: tuple[tuple[str, str, int, int], ...] = (
+    ("en-gb-x-gbcwmd", "m2", 50, 155), ("en-gb-x-gbcwmd", "f3", 65, 150),
+)  # fmt: skip
+EVAL_AUGMENT_SEED = 2323  # the augmentations of the held-out Debian voices below
+EVAL_AUGMENTED = (("flite-rms", "-h1"), ("festival-ked_diphone", "-h1"))  # base voice, suffix
+
+
+def eval_only_voices() -> list[Voice]:
+    """The evaluation-only held-out voices (see ``EVAL_ONLY_SPEAKERS``), installed or not."""
+    out: list[Voice] = []
+    for i in EVAL_KOKORO_HELD:
+        out.append(Voice(f"kokoro-held-{i:02d}", "kokoro", (),
+                         blend=kokoro.random_blend(KOKORO_SEED, 100_000 + i)))  # fmt: skip
+    for accent, variant, pitch, speed in EVAL_ESPEAK_TABLE:
+        out.append(Voice(
+            f"espeak-{accent}-{variant}-p{pitch}-s{speed}", "espeak",
+            ("-v", f"{accent}+{variant}", "-p", str(pitch), "-s", str(speed)),
+        ))  # fmt: skip
+    bases = {v.speaker_id: v for v in _debian_base_voices()}
+    for n, (base, suffix) in enumerate(EVAL_AUGMENTED):
+        b = bases[base]
+        out.append(Voice(f"{base}{suffix}", b.engine, b.args,
+                         augment=random_augmentation(EVAL_AUGMENT_SEED, n), base=base))  # fmt: skip
+    return out
+
+
+EVAL_ONLY_SPEAKERS: frozenset[str] = frozenset(
+    [f"kokoro-held-{i:02d}" for i in EVAL_KOKORO_HELD]
+    + [f"espeak-{a}-{v}-p{p}-s{s}" for a, v, p, s in EVAL_ESPEAK_TABLE]
+    + [base + suffix for base, suffix in EVAL_AUGMENTED]
+)
+
 # Share of training utterances per engine (split evenly between that engine's voices), so that
 # 32 espeak settings do not drown the dozen more natural voices. Renormalised over the engines
 # that are installed.
@@ -253,6 +294,14 @@ def _flite_id(voice: str, feats: tuple[str, ...]) -> str:
 
 def voice_catalogue() -> list[Voice]:
     """Every voice this module knows, installed or not (``available_voices`` filters)."""
+    voices = _debian_base_voices()
+    voices += _augmented_debian(voices)
+    voices += kokoro_voices()
+    return voices
+
+
+def _debian_base_voices() -> list[Voice]:
+    """The Debian engines' catalogue voices, before augmentation."""
     voices: list[Voice] = []
     for accent, variant, pitch, speed in _ESPEAK_TABLE:
         voices.append(Voice(
@@ -273,8 +322,6 @@ def voice_catalogue() -> list[Voice]:
         voices.append(Voice(f"festival-{name}", "festival", (f"(voice_{name})",)))
     for lang in _PICO_LANGS:
         voices.append(Voice(f"pico-{lang}", "pico", ("-l", lang)))
-    voices += _augmented_debian(voices)
-    voices += kokoro_voices()
     return voices
 
 
@@ -398,9 +445,10 @@ def _festival_voice_installed(name: str) -> bool:
     return any(r.is_dir() and any(r.glob(f"*/{name}")) for r in roots)
 
 
-@functools.lru_cache(maxsize=1)
-def available_voices() -> tuple[Voice, ...]:
-    """The catalogue voices that really synthesize on this machine; logs each one skipped.
+@functools.lru_cache(maxsize=2)
+def available_voices(eval_only: bool = False) -> tuple[Voice, ...]:
+    """The catalogue voices (``eval_only``: the evaluation-only voices) that really synthesize
+    on this machine; logs each one skipped.
 
     Each distinct base voice is probed once by synthesizing a short phrase (about 3 s in all),
     because a listed voice can still lack its data (an mbrola database, a festival voice dir).
@@ -410,7 +458,7 @@ def available_voices() -> tuple[Voice, ...]:
     skipped_engines: set[str] = set()
     kokoro_missing = kokoro.available()
     has_sox = shutil.which("sox") is not None
-    for v in voice_catalogue():
+    for v in eval_only_voices() if eval_only else voice_catalogue():
         binary = ENGINE_BINARY[v.engine]
         missing = shutil.which(binary) is None or (v.engine == "kokoro" and kokoro_missing)
         if missing:
@@ -587,6 +635,31 @@ def plan_corpus(
     return plan[:n_utterances] if len(plan) > n_utterances else plan
 
 
+def extend_zeroshot_plan(
+    plan: Sequence[Utterance], extra: Sequence[Voice], root: Path = Path(".")
+) -> list[Utterance]:
+    """``plan`` with each of its validation sentences also spoken by one of ``extra`` (split
+    'zeroshot'), cycling over them in plan order; appended, so ``plan`` itself is unchanged.
+
+    Why appended and not planned with the others: ``plan_corpus`` cycles its held-out voices
+    over the validation sentences, so one more voice there would give every earlier held-out
+    voice other sentences, and a frozen evaluation set would lose its old utterances.
+    """
+    out = list(plan)
+    if not extra:
+        return out
+    texts: dict[str, None] = {}
+    for u in plan:
+        if u.split in ("valid", "zeroshot"):
+            texts.setdefault(u.text)
+    for k, text in enumerate(texts):
+        v = extra[k % len(extra)]
+        utt_id = f"{v.speaker_id}_{sentence_key(text)}"
+        wav = root / "wavs" / v.speaker_id / f"{utt_id}.wav"
+        out.append(Utterance(utt_id, v.speaker_id, wav, text, "zeroshot"))
+    return out
+
+
 def write_metadata(root: Path, utterances: Iterable[Utterance]) -> Path:
     """Write ``metadata.tsv`` (paths relative to ``root``), atomically."""
     root = Path(root)
@@ -697,7 +770,8 @@ def _resolve_voices(root: Path, voices: Sequence[Voice] | None) -> list[Voice]:
     known = _read_speaker_ids(root)
     if known is None:
         return list(available_voices() if voices is None else voices)
-    pool = {v.speaker_id: v for v in (voices if voices is not None else voice_catalogue())}
+    every = [*voice_catalogue(), *eval_only_voices()]
+    pool = {v.speaker_id: v for v in (voices if voices is not None else every)}
     lost = [k for k in known if k not in pool]
     if lost:
         raise CorpusError(f"{root / SPEAKERS} names voices this catalogue lacks ({lost[:3]}...): "
@@ -719,6 +793,7 @@ def build_corpus(
     splits: Sequence[str] | None = None,
     per_speaker: int | None = None,
     fortunes: bool = True,
+    eval_voices: bool = False,
 ) -> list[Utterance]:
     """Synthesize a multi-speaker corpus into ``out_dir``; returns the utterances written.
 
@@ -728,7 +803,9 @@ def build_corpus(
     usable at any time. ``engines`` synthesizes only those engines' utterances of the plan: two
     processes (e.g. ``kokoro`` and ``debian``) can fill one folder side by side. Failed
     utterances are logged and left out. ``voices``/``sentences`` default to every installed
-    voice and ``training.texts.corpus_sentences(seed=seed)``.
+    voice and ``training.texts.corpus_sentences(seed=seed)``. ``eval_voices`` (a new folder
+    only) adds the installed evaluation-only held-out voices (``extend_zeroshot_plan``); a
+    folder whose speakers.tsv names them uses them whatever ``eval_voices`` says.
     """
     from tqdm import tqdm
 
@@ -743,11 +820,19 @@ def build_corpus(
     if per_speaker is not None and per_speaker < 1:
         raise CorpusError(f"per_speaker must be >= 1, got {per_speaker}")
     root.mkdir(parents=True, exist_ok=True)
+    if voices is None and eval_voices and _read_speaker_ids(root) is None:
+        voices = [*available_voices(), *available_voices(eval_only=True)]
     voices = _resolve_voices(root, voices)
+    extra = [v for v in voices if v.speaker_id in EVAL_ONLY_SPEAKERS]
+    if eval_voices and not extra:
+        raise CorpusError(f"{root / SPEAKERS} names no evaluation-only voice (it was built "
+                          "without them): build into a new folder")  # fmt: skip
     if sentences is None:
         sentences = corpus_sentences(seed=seed, fortunes=fortunes)
         log.info("sentences: %d", len(sentences))
-    plan = plan_corpus(sentences, voices, n_utterances, valid_fraction, seed, root)
+    base = [v for v in voices if v.speaker_id not in EVAL_ONLY_SPEAKERS]
+    plan = plan_corpus(sentences, base, n_utterances, valid_fraction, seed, root)
+    plan = extend_zeroshot_plan(plan, extra, root)
     if _read_speaker_ids(root) is None:
         _write_speakers(root, voices)
     by_id = {v.speaker_id: v for v in voices}
@@ -1002,6 +1087,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="installed: Debian's fortune data where present (else the built-in "
                    "list); builtin: the built-in list everywhere, so a set (e.g. the frozen "
                    "evaluation set) has the same texts and ids on every machine")  # fmt: skip
+    b.add_argument("--eval-voices", action="store_true",
+                   help="a new folder only: also the evaluation-only held-out voices, each "
+                   "validation sentence spoken by one of them too (split zeroshot), after the "
+                   "plan's own held-out voices, which keep their utterances")  # fmt: skip
     b.add_argument(
         "--flush-every",
         type=int,
@@ -1022,7 +1111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                 flush_every=args.flush_every,
                                 splits=args.splits.split(",") if args.splits else None,
                                 per_speaker=args.per_speaker,
-                                fortunes=args.sentences == "installed")  # fmt: skip
+                                fortunes=args.sentences == "installed",
+                                eval_voices=args.eval_voices)  # fmt: skip
             print(format_stats(utts))
         elif args.cmd == "stats":
             print(format_stats(load_any(args.root)))

@@ -31,7 +31,6 @@ import importlib.util
 import math
 import os
 import re
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -210,7 +209,6 @@ def _package_data(module: str) -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise MetricUnavailableError(f"{module} is not installed; install: {EVAL_INSTALL_HINT}")
     return Path(next(iter(spec.submodule_search_locations))) / "data"
-
 
 
 def whisper_base_path(cache: Path | None = None) -> Path:
@@ -509,6 +507,70 @@ def pesq_stoi(ref: Any, deg: Any, sr: int, deg_sr: int | None = None) -> dict[st
 EvalItem = tuple[str, Any, int, Any, int]  # (text, audio, sr, reference_audio, reference_sr)
 
 
+def mean_se(values: Sequence[float]) -> float:
+    """Standard error of a mean over independent items: sample SD (n - 1) / sqrt(n).
+
+    nan for fewer than two values (no spread to estimate).
+    """
+    v = np.asarray([x for x in values if not math.isnan(x)], dtype=np.float64)
+    if v.size < 2:
+        return math.nan
+    return float(v.std(ddof=1) / math.sqrt(v.size))
+
+
+def ratio_se(num: Sequence[float], den: Sequence[float]) -> float:
+    """Standard error of the corpus-level ratio R = sum(num) / sum(den) over independent items.
+
+    Why not the SE of per-utterance WERs: corpus WER weights each utterance by its words. This
+    is the linearised (delta-method) SE of a ratio estimator, sqrt(n / (n - 1) * sum((num_i -
+    R den_i)^2)) / sum(den): what a bootstrap over utterances converges to, without its noise.
+    nan for fewer than two items or no words.
+    """
+    e = np.asarray(num, dtype=np.float64)
+    w = np.asarray(den, dtype=np.float64)
+    if e.size != w.size:
+        raise MobileSpeechError(f"ratio_se: {e.size} numerators for {w.size} denominators")
+    total = float(w.sum())
+    if e.size < 2 or total <= 0:
+        return math.nan
+    d = e - (float(e.sum()) / total) * w
+    return float(math.sqrt(e.size / (e.size - 1) * float(np.sum(d * d))) / total)
+
+
+def _summary_keys(metrics: Sequence[str]) -> list[str]:
+    keys = [m for m in ("sim", "sim_dvector") if m in metrics]
+    if "dnsmos" in metrics:
+        keys += [f"dnsmos_{k}" for k in ("ovrl", "sig", "bak", "p808")]
+    if "pesq_stoi" in metrics:
+        keys += ["pesq", "stoi"]
+    return keys
+
+
+def summarize(rows: Sequence[Mapping[str, Any]], metrics: Sequence[str]) -> dict[str, float]:
+    """Aggregate per-utterance rows (``evaluate``'s ``details``) with a standard error each.
+
+    WER: total errors / total words and ``<m>_se`` (``ratio_se``), plus ``<m>_utt_mean`` and
+    its ``_se``; every other metric: the mean and ``<key>_se`` (``mean_se``). Any subset of
+    rows (a voice group) is summarised the same way.
+    """
+    out: dict[str, float] = {"n": float(len(rows))}
+    for m in ASR_MODELS:
+        if m not in metrics:
+            continue
+        e = [float(r[f"{m}_errors"]) for r in rows]
+        w = [float(r[f"{m}_words"]) for r in rows]
+        out[m] = sum(e) / sum(w) if sum(w) else math.nan
+        out[f"{m}_se"] = ratio_se(e, w)
+        per = [float(r[m]) for r in rows]
+        out[f"{m}_utt_mean"] = float(np.mean(per)) if per else math.nan
+        out[f"{m}_utt_mean_se"] = mean_se(per)
+    for k in _summary_keys(metrics):
+        vals = [float(r[k]) for r in rows if k in r]
+        out[k] = float(np.mean(vals)) if vals else math.nan
+        out[f"{k}_se"] = mean_se(vals)
+    return out
+
+
 def evaluate(
     items: Iterable[EvalItem],
     metrics: Sequence[str] = ("wer", "sim", "dnsmos"),
@@ -522,6 +584,7 @@ def evaluate(
 
     Metrics (any of ``METRICS``): ``wer`` (Whisper tiny.en) and ``wer_base`` (Whisper base):
     total word errors / total reference words (the usual corpus WER), plus ``<name>_utt_mean``;
+    every figure comes with ``<key>_se``, its standard error over utterances (``summarize``);
     ``sim`` (resemblyzer) and ``sim_dvector`` (VoiceFilter d-vector): mean cosine to the
     reference; ``dnsmos``: ``dnsmos_ovrl``, ``dnsmos_sig``, ``dnsmos_bak``, ``dnsmos_p808``
     means; ``pesq_stoi``: ``pesq``, ``stoi`` means. Only the requested metrics run. With
@@ -532,46 +595,27 @@ def evaluate(
         raise MobileSpeechError(f"unknown metrics {sorted(unknown)}; use {', '.join(METRICS)}")
     for m in metrics:
         _require(m)
-    counts = {m: [0, 0] for m in ASR_MODELS if m in metrics}  # errors, words
-    per_utt: dict[str, list[float]] = defaultdict(list)
-    n = 0
+    rows: list[dict[str, Any]] = []
     for text, audio, sr, ref, ref_sr in items:
-        n += 1
         row: dict[str, Any] = {"text": text}
-        for m in counts:
+        for m in (m for m in ASR_MODELS if m in metrics):
             hyp = transcribe(audio, sr, ASR_MODELS[m])
             e, w = word_errors(text, hyp)
-            counts[m][0] += e
-            counts[m][1] += w
             row[f"{m}_transcript"] = hyp
             row[m] = e / max(w, 1)
-            per_utt[m].append(row[m])
+            row[f"{m}_errors"], row[f"{m}_words"] = e, w
         for m, encoder in (("sim", "resemblyzer"), ("sim_dvector", "dvector")):
             if m in metrics:
                 row[m] = speaker_similarity(audio, sr, ref, ref_sr, encoder)
-                per_utt[m].append(row[m])
         if "dnsmos" in metrics:
             for k, v in dnsmos(audio, sr).items():
                 row[f"dnsmos_{k}"] = v
-                per_utt[f"dnsmos_{k}"].append(v)
         if "pesq_stoi" in metrics:
-            for k, v in pesq_stoi(ref, audio, ref_sr, sr).items():
-                row[k] = v
-                per_utt[k].append(v)
+            row.update(pesq_stoi(ref, audio, ref_sr, sr))
+        rows.append(row)
         if details is not None:
             details.append(row)
-    out: dict[str, float] = {"n": float(n)}
-    for m, (errors, words) in counts.items():
-        out[m] = errors / words if words else math.nan
-        out[f"{m}_utt_mean"] = float(np.mean(per_utt[m])) if per_utt[m] else math.nan
-    keys = [m for m in ("sim", "sim_dvector") if m in metrics]
-    if "dnsmos" in metrics:
-        keys += [f"dnsmos_{k}" for k in ("ovrl", "sig", "bak", "p808")]
-    if "pesq_stoi" in metrics:
-        keys += ["pesq", "stoi"]
-    for k in keys:
-        out[k] = float(np.mean(per_utt[k])) if per_utt[k] else math.nan
-    return out
+    return summarize(rows, metrics)
 
 
 _COLUMNS = (
@@ -591,7 +635,8 @@ _COLUMNS = (
 def format_table(results: Mapping[str, Any]) -> str:
     """A Markdown table: one ``evaluate`` result, or a mapping of system name -> result.
 
-    Only columns present in some row are shown; WER is printed in percent.
+    Only columns present in some row are shown; WER is printed in percent; a value with a
+    ``<key>_se`` beside it is printed as ``value ± se``.
     """
     rows: dict[str, Mapping[str, float]]
     if results and all(isinstance(v, Mapping) for v in results.values()):
@@ -609,6 +654,11 @@ def format_table(results: Mapping[str, Any]) -> str:
             if v is None or (isinstance(v, float) and math.isnan(v)):
                 cells.append("-")
             else:
-                cells.append(fmt.format(v * 100 if key in ASR_MODELS else v))
+                scale = 100 if key in ASR_MODELS else 1
+                cell = fmt.format(v * scale)
+                se = r.get(f"{key}_se")
+                if se is not None and not (isinstance(se, float) and math.isnan(se)):
+                    cell += " ± " + fmt.format(se * scale)
+                cells.append(cell)
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
