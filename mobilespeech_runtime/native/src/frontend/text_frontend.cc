@@ -18,7 +18,7 @@
 #include <unordered_map>
 
 #include "g2p_model.h"
-#include "json_lite.h"
+#include "json.h"
 #include "lexicon.h"
 #include "request_limits.h"
 #include "normalizer.h"
@@ -151,37 +151,37 @@ bool TextFrontendImpl::Init(const std::string& bundle_dir,
   const std::string dir = bundle_dir.empty() || bundle_dir.back() == '/' ? bundle_dir
                                                                           : bundle_dir + "/";
   std::string text;
-  fe::JsonValue manifest;
+  json::Value manifest;
   if (!ReadFile(dir + "manifest.json", &text)) {
     *err = "cannot read " + dir + "manifest.json";
     return false;
   }
-  if (!fe::ParseJson(text, &manifest, err)) {
+  if (!json::Parse(text, &manifest, err)) {
     *err = dir + "manifest.json: " + *err;
     return false;
   }
-  const fe::JsonValue* sec = manifest.Get("frontend");
-  if (!sec || sec->type != fe::JsonValue::kObject) {
+  const json::Value* sec = manifest.find("frontend");
+  if (!sec || !sec->is_object()) {
     *err = "the bundle has no text frontend assets (manifest.json \"frontend\"): re-export it";
     return false;
   }
   auto str = [&](const char* key, std::string* out) {
-    const fe::JsonValue* v = sec->Get(key);
-    if (!v || v->type != fe::JsonValue::kString || v->str.empty() ||
-        v->str.find('/') != std::string::npos) {
+    const json::Value* v = sec->find(key);
+    if (!v || !v->is_string() || v->as_string().empty() ||
+        v->as_string().find('/') != std::string::npos) {
       *err = std::string("manifest.json \"frontend\" lacks a valid \"") + key + "\"";
       return false;
     }
-    *out = v->str;
+    *out = v->as_string();
     return true;
   };
   auto num = [&](const char* key, int* out) {
-    const fe::JsonValue* v = sec->Get(key);
-    if (!v || v->type != fe::JsonValue::kNumber || v->num < 1 || v->num > 1e6) {
+    const json::Value* v = sec->find(key);
+    if (!v || !v->is_number() || !(v->as_double() >= 1 && v->as_double() <= 1e6)) {
       *err = std::string("manifest.json \"frontend\" lacks a valid \"") + key + "\"";
       return false;
     }
-    *out = static_cast<int>(v->num);
+    *out = static_cast<int>(v->as_double());
     return true;
   };
   int version = 0, max_letters = 0, max_steps = 0, hidden = 0;
@@ -202,8 +202,8 @@ bool TextFrontendImpl::Init(const std::string& bundle_dir,
     return false;
   }
   max_neural_letters_ = static_cast<std::size_t>(max_letters);
-  const fe::JsonValue* vocab = sec->Get("g2p_phonemes");
-  if (!vocab || vocab->type != fe::JsonValue::kArray || vocab->arr.size() < 4) {
+  const json::Value* vocab = sec->find("g2p_phonemes");
+  if (!vocab || !vocab->is_array() || vocab->items().size() < 4) {
     *err = "manifest.json \"frontend\" lacks \"g2p_phonemes\"";
     return false;
   }
@@ -211,17 +211,18 @@ bool TextFrontendImpl::Init(const std::string& bundle_dir,
   auto is_phoneme = [&](const std::string& p) {
     return std::find(phonemes.begin(), phonemes.end(), p) != phonemes.end();
   };
-  for (const fe::JsonValue& v : vocab->arr) {
+  for (const json::Value& v : vocab->items()) {
     NeuralPhone np;
-    if (v.type == fe::JsonValue::kString) {
-      np.primary_stress = !v.str.empty() && v.str.back() == '1';
-      if (is_phoneme(v.str)) {
+    if (v.is_string()) {
+      const std::string& name = v.as_string();
+      np.primary_stress = !name.empty() && name.back() == '1';
+      if (is_phoneme(name)) {
         np.kind = NeuralPhone::kPhoneme;
-        np.id = ids[v.str];
-      } else if (IsVowel(v.str)) {
+        np.id = ids[name];
+      } else if (IsVowel(name)) {
         np.kind = NeuralPhone::kBareVowel;
-        np.unstressed = ids[v.str + "0"];
-        np.primary = ids[v.str + "1"];
+        np.unstressed = ids[name + "0"];
+        np.primary = ids[name + "1"];
       }
     }
     neural_.push_back(np);

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "g2p_model.h"
-#include "json_lite.h"
+#include "json.h"
 #include "lexicon.h"
 #include "normalizer.h"
 #include "number_words.h"
@@ -68,12 +68,12 @@ int main(int argc, char** argv) {
   }
   std::ifstream mf(dir + "/manifest.json");
   const std::string text((std::istreambuf_iterator<char>(mf)), std::istreambuf_iterator<char>());
-  mobilespeech::fe::JsonValue manifest;
+  mobilespeech::json::Value manifest;
   std::string err;
-  if (!mobilespeech::fe::ParseJson(text, &manifest, &err)) return Fail(err);
+  if (!mobilespeech::json::Parse(text, &manifest, &err)) return Fail(err);
   std::vector<std::string> symbols;
-  if (const auto* s = manifest.Get("symbols")) {
-    for (const auto& v : s->arr) symbols.push_back(v.str);
+  if (const auto* s = manifest.find("symbols")) {
+    for (const auto& v : s->items()) symbols.push_back(v.as_string());
   }
   std::ios::sync_with_stdio(false);
   std::string line;
@@ -107,9 +107,9 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  const auto* sec = manifest.Get("frontend");
+  const auto* sec = manifest.find("frontend");
   if (!sec) return Fail("manifest has no frontend section");
-  auto file = [&](const char* key) { return dir + "/" + sec->Get(key)->str; };
+  auto file = [&](const char* key) { return dir + "/" + sec->find(key)->as_string(); };
   if (mode == "norm") {
     mobilespeech::fe::TextFold fold;
     mobilespeech::fe::Lexicon lex;
@@ -134,8 +134,8 @@ int main(int argc, char** argv) {
   }
   if (mode == "g2p") {
     mobilespeech::fe::G2PModel g2p;
-    const int hidden = static_cast<int>(sec->Get("g2p_hidden")->num);
-    const int max_steps = static_cast<int>(sec->Get("g2p_max_steps")->num);
+    const int hidden = static_cast<int>(sec->find("g2p_hidden")->as_double());
+    const int max_steps = static_cast<int>(sec->find("g2p_max_steps")->as_double());
     if (!g2p.Load(file("g2p"), hidden, max_steps, &err)) return Fail(err);
     double total = 0;
     std::size_t n = 0;
