@@ -29,6 +29,7 @@ from mobilespeech_model.config import MobileSpeechConfig
 from mobilespeech_model.nn import MobileSpeech
 from mobilespeech_model.nn.mel_codec import MelCodec
 from mobilespeech_model.nn.mobilespeech import (
+    SMD_STEP_INPUTS,
     decode_chunk,
     decode_mel_chunk,
     smd_step,
@@ -257,16 +258,7 @@ def program_specs(model: MobileSpeech, with_vocoder: bool = True) -> list[Progra
                         torch.tensor([1.0]),
                         torch.tensor([t // 2]),
                     ),
-                    (
-                        "tokens",
-                        "layer",
-                        "text",
-                        "index",
-                        "memory",
-                        "noise",
-                        "temperature",
-                        "n_masked_after",
-                    ),
+                    SMD_STEP_INPUTS,
                     ("tokens",),
                     ({2: t_dim}, None, {1: l_dim}, {1: t_dim}, {1: p_dim}, {1: t_dim}, None, None),
                     quantize=True,

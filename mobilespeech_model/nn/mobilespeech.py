@@ -57,6 +57,14 @@ def text_and_durations(
     return text, durations_from_log(log_dur, length_scale)
 
 
+# The inputs of one SMD step, in the order of ``smd_step``, of smd.pte's "step" method and of
+# the manifest (export/programs.py names them from here; the native core reads them from the
+# manifest's program section and checks them, native/src/bundle.cc).
+SMD_STEP_INPUTS = (
+    "tokens", "layer", "text", "index", "memory", "noise", "temperature", "n_masked_after",
+)
+
+
 def smd_step(
     smd: SpeechMaskDecoder,
     tokens: Tensor,
