@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import shutil
 import subprocess
 from pathlib import Path
@@ -39,6 +40,9 @@ def _needs(metric: str) -> pytest.MarkDecorator:
 
 needs_flite = pytest.mark.skipif(
     shutil.which("flite") is None, reason="flite binary needed (apt-get install flite)"
+)
+needs_espeak = pytest.mark.skipif(
+    shutil.which("espeak-ng") is None, reason="espeak-ng binary needed (apt-get install espeak-ng)"
 )
 
 
@@ -314,3 +318,152 @@ def test_schedule_override_checks_and_applies() -> None:
                         (None, float("nan"))]:
         with pytest.raises(MobileSpeechError):
             ev.override_schedule(synth, steps, temp)
+
+
+# --------------------------------------------------------------------------- issue 23
+
+
+def test_standard_errors_of_means_and_corpus_wer() -> None:
+    assert metrics.mean_se([1.0, 2.0, 3.0, 4.0]) == pytest.approx(np.std([1, 2, 3, 4], ddof=1) / 2)
+    assert math.isnan(metrics.mean_se([0.5])) and math.isnan(metrics.ratio_se([1], [4]))
+    e, w = [1, 0, 3, 2], [5, 4, 10, 6]
+    r = 6 / 25
+    want = math.sqrt(4 / 3 * sum((a - r * b) ** 2 for a, b in zip(e, w, strict=True))) / 25
+    assert metrics.ratio_se(e, w) == pytest.approx(want)
+    assert metrics.ratio_se([1, 2], [10, 20]) == pytest.approx(0.0)  # same rate everywhere
+    with pytest.raises(metrics.MobileSpeechError):
+        metrics.ratio_se([1, 2], [3])
+    # what a bootstrap over utterances gives
+    rng = np.random.default_rng(0)
+    big_e, big_w = rng.integers(0, 5, 200), rng.integers(5, 15, 200)
+    idx = rng.integers(0, 200, (4000, 200))
+    boot = float((big_e[idx].sum(1) / big_w[idx].sum(1)).std())
+    assert metrics.ratio_se(big_e, big_w) == pytest.approx(boot, rel=0.1)
+    sims = [0.7, 0.6, 0.8, 0.5]
+    spk = ["kokoro-held-00", "kokoro-held-08", "flite-rms", "flite-rms-h1"]
+    rows = [
+        {"wer": a / b, "wer_errors": a, "wer_words": b, "sim": s, "speaker": p}
+        for a, b, s, p in zip(e, w, sims, spk, strict=True)
+    ]
+    res = metrics.summarize(rows, ("wer", "sim"))
+    assert res["n"] == 4 and res["wer"] == pytest.approx(r) and res["wer_se"] == pytest.approx(want)
+    assert res["sim"] == pytest.approx(0.65) and res["sim_se"] == pytest.approx(
+        metrics.mean_se(sims)
+    )
+    per_utt = [a / b for a, b in zip(e, w, strict=True)]
+    assert res["wer_utt_mean_se"] == pytest.approx(metrics.mean_se(per_utt))
+    assert f"| TTS | 4 | 24.0 ± {100 * want:.1f} | 0.650 ± {metrics.mean_se(sims):.3f} |" in (
+        metrics.format_table({"TTS": res})
+    )
+    groups = ev.group_results(rows, ("wer", "sim"))
+    assert list(groups) == ["flite", "kokoro", "evaluation-only voices", "session-5 voices"]
+    assert groups["kokoro"]["speakers"] == 2 and groups["session-5 voices"]["n"] == 2
+    assert groups["evaluation-only voices"]["sim"] == pytest.approx(0.55)
+
+
+def test_readme_seed_count_normalised_as_for_wer() -> None:
+    hyps = [
+        "Hello from Mobile Speech. It runs on your phone.",
+        "hello from mobile speech, it runs on your phone",
+        "Hello from MobileSpeech. Runs on your phone.",  # "It" dropped
+        "Hello from Mobile Espio.",
+    ]
+    exact, errors = ev.count_exact(ev.README_SENTENCE, hyps)
+    assert exact == 2 and errors[:3] == [0, 0, 1] and errors[3] > 1
+    assert ev._seed_span(range(10)) == "0-9" and ev._seed_span([3, 5]) == "3,5"
+
+
+@pytest.mark.eval
+@_needs("wer_base")
+def test_readme_seed_check_on_a_tiny_bundle(tiny_bundle: Path) -> None:
+    from mobilespeech_model.reference import ReferenceSynthesizer
+
+    synth = ReferenceSynthesizer.from_bundle(tiny_bundle, 1)
+    r = ev.readme_seed_check(synth, seeds=(0, 1))
+    assert r["seeds"] == [0, 1] and r["of"] == 2 and r["target"] is None
+    assert len(r["transcripts_base"]) == 2
+    counted = ev.count_exact(ev.README_SENTENCE, r["transcripts_base"])
+    assert (r["exact"], r["word_errors"]) == counted
+
+
+def test_run_reports_the_seed_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    wav = tmp_path / "u.wav"
+    sf.write(str(wav), np.full(16000, 0.01, np.float32), 16000)
+    cases = [ev.Case("zeroshot", f"u{i}", "spk", "one two", wav, "u", wav) for i in range(2)]
+
+    def fake_evaluate(items: Any, wanted: Any, details: list | None = None) -> dict[str, float]:
+        rows = [{"text": t} for t, *_ in items]
+        if details is not None:
+            details.extend(rows)
+        return {"n": float(len(rows))}
+
+    monkeypatch.setattr(metrics, "evaluate", fake_evaluate)
+    heard = iter(["Hello from Mobile Speech. It runs on your phone."] * 3 + ["no"] * 20)
+    monkeypatch.setattr(metrics, "transcribe", lambda a, sr, asr="tiny.en": next(heard))
+    report = ev.run(_StubSynth(), cases, tmp_path / "e")  # type: ignore[arg-type]
+    sc = report["readme_seeds"]  # the single README sentence took the first two transcripts
+    assert sc["seeds"] == list(range(10)) and sc["exact"] == 1 and sc["target"] == 9
+    md = (tmp_path / "e" / "EVAL.md").read_text()
+    assert "over seeds 0-9 (default prompt): read exactly by Whisper base" in md
+    assert "for **1 of 10**" in md and 'seed 1: "no"' in md
+    assert "(issue 23: exact by Whisper base for >= 9 of 10): 1 (no)" in md
+    assert json.loads((tmp_path / "e" / "eval.json").read_text())["readme_seeds"]["exact"] == 1
+    r2 = ev.run(_StubSynth(), cases, tmp_path / "f", seed_check=None)  # type: ignore[arg-type]
+    assert r2["readme_seeds"] is None
+
+
+def test_eval_only_voices_were_never_trained_on() -> None:
+    from training import corpus as C
+
+    cat = C.voice_catalogue()
+    by_id = {v.speaker_id: v for v in cat}
+    extra = C.eval_only_voices()
+    assert {v.speaker_id for v in extra} == C.EVAL_ONLY_SPEAKERS and len(extra) >= 9
+    assert not C.EVAL_ONLY_SPEAKERS & set(by_id)  # no training build can pick them
+    assert all(v.held_out for v in extra)
+    train = [v for v in cat if not v.held_out]
+    blends = {v.blend for v in cat if v.engine == "kokoro"}
+    train_accents = {v.args[1].split("+")[0] for v in train if v.engine == "espeak"}
+    for v in extra:
+        if v.engine == "kokoro":
+            assert v.blend not in blends and sum(v.blend) == pytest.approx(1.0)
+        elif v.augment is not None:
+            assert by_id[v.base].held_out and v.base_id == v.base  # a held-out voice, changed
+        else:
+            assert v.engine == "espeak" and v.args[1].split("+")[0] not in train_accents
+        assert not any(t.engine == v.engine and t.args == v.args and t.augment == v.augment
+                       and t.blend == v.blend for t in cat)  # fmt: skip
+
+
+@needs_espeak
+def test_eval_voices_grow_the_zeroshot_set_and_keep_its_utterances(tmp_path: Path) -> None:
+    from training import corpus as C
+
+    voices = [
+        next(v for v in C.voice_catalogue() if v.speaker_id == s)
+        for s in ("espeak-en-us-f1-p55-s165", "espeak-en-gb-x-gbcwmd-m6-p40-s150")
+    ]
+    extra = [v for v in C.eval_only_voices() if v.engine == "espeak"]
+    sentences = [SENTENCE, OTHER, THIRD, "A bird sang in the old oak tree.",
+                 "We walked home along the river.", "The cat sat on the warm mat."]  # fmt: skip
+    kw: dict[str, Any] = {"valid_fraction": 0.6, "seed": 0, "sentences": sentences,
+                          "splits": ["zeroshot"], "per_speaker": 2}  # fmt: skip
+    old = C.build_corpus(tmp_path / "v1", 12, voices=voices, **kw)
+    new = C.build_corpus(tmp_path / "v2", 12, voices=voices + extra, **kw)
+    assert old and {u.speaker for u in old} == {voices[1].speaker_id}
+    got = {u.utt_id: u for u in new}
+    for u in old:  # the old voice keeps its utterances: ids, texts and audio
+        assert got[u.utt_id].text == u.text
+        assert got[u.utt_id].wav_path.read_bytes() == u.wav_path.read_bytes()
+    grown = [u for u in new if u.speaker in C.EVAL_ONLY_SPEAKERS]
+    assert {u.speaker for u in grown} == {v.speaker_id for v in extra}
+    assert all(u.split == "zeroshot" for u in new) and len(new) == len(old) + len(grown)
+    plan = C.plan_corpus(sentences, voices, 12, 0.6, 0)
+    valid = {u.text for u in plan if u.split != "train"}
+    assert len(valid) >= 2 and any(u.split == "train" for u in plan)
+    assert {u.text for u in grown} <= valid  # validation sentences only, never training ones
+    assert C.extend_zeroshot_plan(plan, extra)[: len(plan)] == plan
+    # resumed without the flag, the folder's speakers.tsv keeps the grown set
+    assert C.build_corpus(tmp_path / "v2", 12, **kw) == new
+    with pytest.raises(C.CorpusError, match="no evaluation-only voice"):
+        C.build_corpus(tmp_path / "v1", 12, eval_voices=True, **kw)

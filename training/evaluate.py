@@ -170,7 +170,7 @@ def count_exact(text: str, transcripts: Sequence[str]) -> tuple[int, list[int]]:
 
 
 def readme_seed_check(
-    synth: Synthesizer, seeds: Sequence[int] = README_SEEDS, text: str = README_SENTENCE
+    synth: ReferenceSynthesizer, seeds: Sequence[int] = README_SEEDS, text: str = README_SENTENCE
 ) -> dict[str, Any]:
     """The README sentence (default prompt) over ``seeds``, each transcribed by Whisper base.
 
