@@ -2,13 +2,14 @@
 # Cross-compile libmobilespeech for Android (arm64-v8a, API 26+) with the NDK against ExecuTorch
 # 1.5.1 built from source, and stage what the Gradle project needs:
 #
-#   app/prebuilt/arm64-v8a/libmobilespeech.so   linked by app/src/main/cpp/CMakeLists.txt
+#   sdk/prebuilt/arm64-v8a/libmobilespeech.so   linked by sdk/src/main/cpp/CMakeLists.txt
 #   app/src/main/assets/bundle/                 the model bundle (MS_BUNDLE, default models/demo)
 #   build/android/mobilespeech_cli              the CLI, for adb push + on-device benchmarks
 #
 #   export ANDROID_NDK=$HOME/Android/Sdk/ndk/27.2.12479018    # NDK r27c (r27 or newer)
 #   bash android_demo/build_android.sh
 #   cd android_demo && ./gradlew :app:installDebug              # see README.md for the wrapper
+#   (or ./gradlew :sdk:assembleRelease: the SDK alone, as an AAR with both .so files)
 #
 # ExecuTorch: EXECUTORCH_SRC=<checkout of v1.5.1 with submodules>, or the script clones it into
 # build/android/executorch. Prebuilt alternative: ExecuTorch publishes an Android AAR
@@ -112,7 +113,7 @@ echo "== libmobilespeech for $ABI"
 "$CMAKE" --build "$MS_BUILD" -j "$JOBS"
 
 # ---- 3. stage for Gradle ---------------------------------------------------------------------
-PREBUILT="$HERE/app/prebuilt/$ABI"
+PREBUILT="$HERE/sdk/prebuilt/$ABI"
 mkdir -p "$PREBUILT"
 # The soname is libmobilespeech.so.0 on Linux builds; Android's loader wants the plain name.
 SO="$(find "$MS_BUILD" -maxdepth 1 -name 'libmobilespeech.so*' -type f | head -n 1)"

@@ -13,4 +13,5 @@ dependencyResolutionManagement {
     }
 }
 rootProject.name = "MobileSpeechDemo"
-include(":app")
+// :sdk is the library (Kotlin API + JNI bridge), :app the demo that uses it.
+include(":sdk", ":app")

@@ -1,8 +1,8 @@
 """The mobile bindings, checked here without an Android or Apple SDK (issue 5).
 
-Android: the JNI bridge of the demo app (``android_demo/app/src/main/cpp/mobilespeech_jni.cc``)
+Android: the JNI bridge of the SDK module (``android_demo/sdk/src/main/cpp/mobilespeech_jni.cc``)
 is compiled for the host against the JDK's ``jni.h`` and ``build/native/libmobilespeech.so``;
-``MobileSpeech.kt`` (the app's API class, the file the app ships) is compiled with Debian's
+``MobileSpeech.kt`` (the SDK's API class, the file the SDK module ships) is compiled with Debian's
 ``kotlinc`` (package ``kotlin``, 1.3.31; ``scripts/setup.sh --test`` installs it) and
 ``android_demo/jvm-test/.../JniHarness.java`` drives that compiled class, the Kotlin stdlib on the
 class path, through the bridge loaded from ``java.library.path``, with the session's tiny bundle:
@@ -31,8 +31,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 ANDROID = REPO / "android_demo"
-JNI_SRC = ANDROID / "app" / "src" / "main" / "cpp" / "mobilespeech_jni.cc"
-KOTLIN_API = ANDROID / "app" / "src" / "main" / "java" / "com" / "mobilespeech" / "MobileSpeech.kt"
+SDK = ANDROID / "sdk" / "src" / "main"  # the Android library module (Kotlin API + JNI bridge)
+JNI_SRC = SDK / "cpp" / "mobilespeech_jni.cc"
+KOTLIN_API = SDK / "java" / "com" / "mobilespeech" / "MobileSpeech.kt"
 HARNESS = ANDROID / "jvm-test" / "harness" / "com" / "mobilespeech" / "harness" / "JniHarness.java"
 HEADER = REPO / "mobilespeech_runtime" / "native" / "include" / "mobilespeech.h"
 IOS = REPO / "ios_demo"
@@ -370,6 +371,34 @@ def test_native_methods_agree_kotlin_and_cpp() -> None:
     """Runs without any toolchain: the Kotlin externals and the C++ Java_* functions agree."""
     kt, cpp = _kotlin_externals(), _jni_functions()
     assert kt and kt == cpp, (kt, cpp)
+
+
+def test_android_modules_are_wired() -> None:
+    """No Gradle here: the files that make ``sdk/`` a library module the app depends on agree
+    with each other (module names, paths, the package JNI binds, the keep rules)."""
+    settings = (ANDROID / "settings.gradle.kts").read_text()
+    assert re.search(r'include\(\s*":sdk"\s*,\s*":app"\s*\)', settings), settings
+    assert 'id("com.android.library")' in (ANDROID / "build.gradle.kts").read_text()
+    sdk_gradle = (ANDROID / "sdk" / "build.gradle.kts").read_text()
+    assert 'id("com.android.library")' in sdk_gradle
+    assert 'namespace = "com.mobilespeech"' in sdk_gradle
+    cmake = re.search(r'path = file\("([^"]+)"\)', sdk_gradle)
+    assert cmake and (ANDROID / "sdk" / cmake.group(1)).is_file(), sdk_gradle
+    cmake_src = (ANDROID / "sdk" / cmake.group(1)).read_text()
+    jni_lib = re.search(r"add_library\(mobilespeech_jni SHARED ([^)]*)\)", cmake_src)
+    assert jni_lib and JNI_SRC.name in jni_lib.group(1).split(), cmake_src
+    rules = re.search(r'consumerProguardFiles\("([^"]+)"\)', sdk_gradle)
+    assert rules, sdk_gradle
+    keep = (ANDROID / "sdk" / rules.group(1)).read_text()
+    assert "com.mobilespeech.MobileSpeechException" in keep
+    assert "com.mobilespeech.NativeBridge" in keep
+    assert (SDK / "AndroidManifest.xml").is_file()
+    assert re.search(r"^package com\.mobilespeech$", KOTLIN_API.read_text(), re.M)
+    app_gradle = (ANDROID / "app" / "build.gradle.kts").read_text()
+    assert 'implementation(project(":sdk"))' in app_gradle
+    assert "externalNativeBuild" not in app_gradle, "the JNI library is the SDK module's"
+    assert not (ANDROID / "app" / "src" / "main" / "cpp").exists()
+    assert 'PREBUILT="$HERE/sdk/prebuilt/$ABI"' in (ANDROID / "build_android.sh").read_text()
 
 
 def test_compiled_kotlin_has_every_public_function(jdk, kotlin_classes) -> None:  # noqa: ANN001

@@ -6,7 +6,7 @@ plugins {
 android {
     namespace = "com.mobilespeech.demo"
     compileSdk = 34
-    // NDK r27c. build_android.sh must use the same NDK for libmobilespeech.so (one libc++_shared).
+    // The NDK of the :sdk module, used here to strip the native libraries the app packages.
     ndkVersion = "27.2.12479018"
 
     defaultConfig {
@@ -18,25 +18,13 @@ android {
         ndk {
             abiFilters += listOf("arm64-v8a")
         }
-        externalNativeBuild {
-            cmake {
-                arguments += listOf("-DANDROID_STL=c++_shared")
-            }
-        }
-    }
-
-    externalNativeBuild {
-        cmake {
-            path = file("src/main/cpp/CMakeLists.txt")
-            version = "3.22.1"
-        }
     }
 
     buildTypes {
         release {
             isMinifyEnabled = false
-            // Keeps the names JNI binds (used when minification is turned on).
-            proguardFiles(getDefaultProguardFile("proguard-android-optimize.txt"), "proguard-rules.pro")
+            // The names JNI binds are kept by the :sdk module's consumer rules.
+            proguardFiles(getDefaultProguardFile("proguard-android-optimize.txt"))
             // Demo only: sign release builds with the debug key so that they install.
             signingConfig = signingConfigs.getByName("debug")
         }
@@ -57,4 +45,8 @@ android {
     }
 }
 
-// No dependencies beyond the Kotlin standard library: the screen uses platform Views.
+dependencies {
+    // The SDK: MobileSpeech.kt + libmobilespeech_jni.so + libmobilespeech.so (android_demo/sdk).
+    implementation(project(":sdk"))
+}
+// Nothing else beyond the Kotlin standard library: the screen uses platform Views.

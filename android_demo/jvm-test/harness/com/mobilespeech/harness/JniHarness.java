@@ -1,6 +1,6 @@
-// JniHarness - drives com.mobilespeech.MobileSpeech (the app's Kotlin class, compiled by kotlinc)
-// through the JNI bridge on a desktop JVM, the way the Android app does, and writes what it
-// saw for tests/test_jni_bridge.py to check:
+// JniHarness - drives com.mobilespeech.MobileSpeech (the Kotlin class of the SDK module
+// android_demo/sdk, compiled by kotlinc) through the JNI bridge on a desktop JVM, the way the
+// Android app does, and writes what it saw for tests/test_jni_bridge.py to check:
 //
 //   java -Djava.library.path=DIR -cp CLASSES com.mobilespeech.harness.JniHarness \
 //        BUNDLE_DIR OUT_DIR "HH,AH0,L,OW1" [PROMPT_WAV]

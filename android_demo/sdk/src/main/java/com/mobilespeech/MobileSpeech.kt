@@ -1,5 +1,6 @@
 // MobileSpeech.kt - Kotlin API over libmobilespeech (C ABI: mobilespeech.h) through the JNI
-// bridge in app/src/main/cpp/mobilespeech_jni.cc.
+// bridge in sdk/src/main/cpp/mobilespeech_jni.cc; the SDK library module android_demo/sdk
+// (Gradle `implementation(project(":sdk"))`), package com.mobilespeech.
 //
 //     MobileSpeech(MobileSpeech.Config(bundleDir).apply { numThreads = 2 }).use { tts ->
 //         val result = tts.synthesize("Hello there.", prompt = null) { samples, chunk ->
