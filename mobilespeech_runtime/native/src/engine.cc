@@ -20,6 +20,7 @@
 #include "request_limits.h"
 #include "rng.h"
 #include "schedule.h"
+#include "utf8.h"
 #include "wav.h"
 
 namespace mobilespeech {
@@ -238,40 +239,6 @@ template <typename T>
 et::extension::TensorPtr Blob(const T* data, std::vector<et::aten::SizesType> sizes,
                               ScalarType dtype) {
   return et::extension::from_blob(const_cast<T*>(data), std::move(sizes), dtype);
-}
-
-bool ValidUtf8(const char* s, size_t n) {
-  const unsigned char* p = reinterpret_cast<const unsigned char*>(s);
-  size_t i = 0;
-  while (i < n) {
-    unsigned char c = p[i];
-    size_t len;
-    uint32_t cp;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + len > n) return false;
-    for (size_t k = 1; k < len; ++k) {
-      if ((p[i + k] & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (p[i + k] & 0x3F);
-    }
-    static const uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += len;
-  }
-  return true;
 }
 
 }  // namespace
@@ -549,7 +516,7 @@ void Synthesizer::StartText(const char* text, const PromptInput& prompt, const C
                                      "limit is %zu characters per request: split it into "
                                      "shorter pieces", max_chars, n, max_chars));
   }
-  if (!ValidUtf8(text, n)) Fail(MS_ERR_INVALID_TEXT, "text is not valid UTF-8");
+  if (!utf8::Valid(text, n)) Fail(MS_ERR_INVALID_TEXT, "text is not valid UTF-8");
   std::vector<std::vector<int64_t>> chunks;
   std::string err;
   uint32_t notices = 0;

@@ -6,6 +6,8 @@
 #include <locale>
 #include <sstream>
 
+#include "utf8.h"
+
 namespace mobilespeech {
 namespace json {
 
@@ -218,24 +220,6 @@ class Parser {
     return true;
   }
 
-  static void AppendUtf8(std::string* out, uint32_t cp) {
-    if (cp < 0x80) {
-      out->push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  }
-
   bool Hex4(uint32_t* out) {
     if (pos_ + 4 > s_.size()) {
       error_ = "truncated \\u escape";
@@ -262,40 +246,9 @@ class Parser {
 
   // Copies one UTF-8 encoded code point starting at pos_, validating it.
   bool Utf8(std::string* out) {
-    const unsigned char* p = reinterpret_cast<const unsigned char*>(s_.data());
-    size_t n = s_.size();
-    unsigned char c = p[pos_];
-    size_t len;
-    uint32_t cp;
-    if (c < 0x80) {
-      len = 1;
-      cp = c;
-    } else if ((c & 0xE0) == 0xC0) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      error_ = "invalid UTF-8";
-      return false;
-    }
-    if (pos_ + len > n) {
-      error_ = "invalid UTF-8";
-      return false;
-    }
-    for (size_t i = 1; i < len; ++i) {
-      if ((p[pos_ + i] & 0xC0) != 0x80) {
-        error_ = "invalid UTF-8";
-        return false;
-      }
-      cp = (cp << 6) | (p[pos_ + i] & 0x3F);
-    }
-    static const uint32_t kMin[5] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+    char32_t cp;
+    const size_t len = utf8::DecodeOne(s_.data() + pos_, s_.size() - pos_, &cp);
+    if (len == 0) {
       error_ = "invalid UTF-8";
       return false;
     }
@@ -361,7 +314,7 @@ class Parser {
             error_ = "lone surrogate";
             return false;
           }
-          AppendUtf8(out, cp);
+          utf8::Append(out, cp);
           break;
         }
         default:

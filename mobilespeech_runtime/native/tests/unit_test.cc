@@ -11,6 +11,7 @@
 #include "rng.h"
 #include "schedule.h"
 #include "sha256.h"
+#include "utf8.h"
 #include "wav.h"
 
 using namespace mobilespeech;
@@ -51,6 +52,34 @@ static void TestJson() {
   for (const char* b : bad) CHECK(!json::Parse(b, &v, &err));
   std::string deep(100, '[');
   CHECK(!json::Parse(deep, &v, &err));
+}
+
+static void TestUtf8() {
+  const std::string ok = "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";  // a e-acute euro emoji
+  CHECK(utf8::Valid(ok));
+  CHECK(utf8::Decode(ok) == std::u32string({U'a', 0xE9, 0x20AC, 0x1F600}));
+  CHECK(utf8::Encode(utf8::Decode(ok)) == ok);
+  // overlong, surrogate, above U+10FFFF, truncated, stray continuation, bad lead byte
+  const char* bad[] = {"\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82",
+                       "\x80", "\xff", "ab\xc3"};
+  for (const char* b : bad) CHECK(!utf8::Valid(b, std::strlen(b)));
+  CHECK(utf8::Decode("a\xff" "b\xe2\x82") == std::u32string({U'a', 0xFFFD, U'b', 0xFFFD, 0xFFFD}));
+  char32_t cp = 0;
+  CHECK(utf8::DecodeOne("", 0, &cp) == 0 && utf8::DecodeOne("\xe2\x82\xac", 3, &cp) == 3);
+  CHECK(cp == 0x20AC);
+  std::string s;
+  utf8::Append(&s, 0xD800);  // not a scalar value
+  utf8::Append(&s, 0x110000);
+  CHECK(s == "\xef\xbf\xbd\xef\xbf\xbd");
+  // UTF-16 both ways: a pair, a lone surrogate (U+FFFD), U+0000 reported
+  const char16_t u16[] = {u'h', 0xD83D, 0xDE00, 0xDC00, 0};
+  bool nul = false;
+  CHECK(utf8::FromUtf16(u16, 4, &nul) == "h\xf0\x9f\x98\x80\xef\xbf\xbd" && !nul);
+  CHECK(utf8::FromUtf16(u16, 5, &nul).size() == 9 && nul);
+  const uint16_t jchars[] = {0x48, 0x49};
+  CHECK(utf8::FromUtf16(jchars, 2, nullptr) == "HI");
+  CHECK(utf8::ToUtf16(ok.c_str()) == std::u16string({u'a', 0xE9, 0x20AC, 0xD83D, 0xDE00}));
+  CHECK(utf8::ToUtf16(nullptr).empty() && utf8::ToUtf16("\xff") == std::u16string(1, 0xFFFD));
 }
 
 static void TestRng() {
@@ -147,6 +176,7 @@ static void TestMelMatch() {
 int main() {
   TestSha();
   TestJson();
+  TestUtf8();
   TestRng();
   TestSchedule();
   TestMelMatch();

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "fe_text.h"
+#include "utf8.h"
 
 namespace mobilespeech {
 namespace fe {
@@ -33,7 +34,7 @@ bool ParseHex(const std::string& s, unsigned long* out) {
 // A replacement's UTF-8 -> the folded byte form (ASCII, or a marker byte for a kept sign).
 bool FoldedBytes(const std::string& utf8, std::string* out) {
   out->clear();
-  for (char32_t c : DecodeUtf8(utf8)) {
+  for (char32_t c : utf8::Decode(utf8)) {
     if (c < 0x80) {
       *out += static_cast<char>(c);
     } else if (c == 0xA3) {
@@ -65,54 +66,6 @@ bool IsFormatChar(char32_t c) {
 }
 
 }  // namespace
-
-std::u32string DecodeUtf8(const std::string& s) {
-  std::u32string out;
-  out.reserve(s.size());
-  std::size_t i = 0;
-  const std::size_t n = s.size();
-  while (i < n) {
-    const unsigned char b = static_cast<unsigned char>(s[i]);
-    int len;
-    char32_t c;
-    if (b < 0x80) {
-      out.push_back(b);
-      ++i;
-      continue;
-    } else if ((b & 0xE0) == 0xC0) {
-      len = 2;
-      c = b & 0x1F;
-    } else if ((b & 0xF0) == 0xE0) {
-      len = 3;
-      c = b & 0x0F;
-    } else if ((b & 0xF8) == 0xF0) {
-      len = 4;
-      c = b & 0x07;
-    } else {
-      out.push_back(0xFFFD);
-      ++i;
-      continue;
-    }
-    bool ok = i + static_cast<std::size_t>(len) <= n;
-    for (int k = 1; ok && k < len; ++k) {
-      const unsigned char cb = static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]);
-      if ((cb & 0xC0) != 0x80) {
-        ok = false;
-      } else {
-        c = (c << 6) | (cb & 0x3F);
-      }
-    }
-    static const char32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (!ok || c < kMin[len] || c > 0x10FFFF || (c >= 0xD800 && c < 0xE000)) {
-      out.push_back(0xFFFD);
-      ++i;
-      continue;
-    }
-    out.push_back(c);
-    i += static_cast<std::size_t>(len);
-  }
-  return out;
-}
 
 bool IsPySpace(char32_t c) {
   return (c >= 0x09 && c <= 0x0D) || (c >= 0x1C && c <= 0x20) || c == 0x85 || c == 0xA0 ||

@@ -1,4 +1,4 @@
-// UTF-8 decoding and normalize.to_ascii: Unicode text -> ASCII (+ marker bytes for the currency
+// normalize.to_ascii: Unicode text (decoded by utf8.h) -> ASCII (+ marker bytes for the currency
 // and degree signs the normalizer reads), from the table export/frontend_assets.py writes.
 #pragma once
 
@@ -8,9 +8,6 @@
 
 namespace mobilespeech {
 namespace fe {
-
-// Decodes UTF-8; an invalid byte sequence becomes U+FFFD (which folds to a space).
-std::u32string DecodeUtf8(const std::string& s);
 
 // Python's str.isspace() (what str.strip() and re's \s remove or match).
 bool IsPySpace(char32_t c);

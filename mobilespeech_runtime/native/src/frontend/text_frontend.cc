@@ -23,6 +23,7 @@
 #include "request_limits.h"
 #include "normalizer.h"
 #include "text_fold.h"
+#include "utf8.h"
 
 namespace mobilespeech {
 namespace {
@@ -430,7 +431,7 @@ std::size_t MaxRequestPhonemes(std::size_t max_chars) {
 bool TextFrontendImpl::EncodeImpl(const std::string& utf8_text,
                                   std::vector<std::vector<std::int64_t>>* chunks,
                                   std::string* err, std::uint32_t* notices) const {
-  const std::u32string raw = fe::DecodeUtf8(utf8_text);
+  const std::u32string raw = utf8::Decode(utf8_text);  // bad bytes: U+FFFD, folded to a space
   const std::u32string& text = raw;
   if (std::all_of(text.begin(), text.end(), fe::IsPySpace)) {
     *err = "text is empty: give at least one word to speak";

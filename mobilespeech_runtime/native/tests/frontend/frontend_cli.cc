@@ -24,6 +24,7 @@
 #include "number_words.h"
 #include "text_fold.h"
 #include "text_frontend.h"
+#include "utf8.h"
 
 namespace {
 
@@ -117,7 +118,7 @@ int main(int argc, char** argv) {
     mobilespeech::fe::Normalizer norm(&fold, [&](const std::string& w) { return lex.Contains(w); });
     while (std::getline(std::cin, line)) {
       std::string out;
-      for (const auto& s : norm.Normalize(mobilespeech::fe::DecodeUtf8(Unescape(line)))) {
+      for (const auto& s : norm.Normalize(mobilespeech::utf8::Decode(Unescape(line)))) {
         if (!out.empty()) out += " | ";
         out += mobilespeech::fe::JoinTokens(s);
       }
