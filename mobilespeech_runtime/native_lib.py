@@ -24,6 +24,9 @@ from .errors import (
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_LIBRARY = REPO / "build" / "native" / "libmobilespeech.so"
+# The wheel's copy (scripts/build_wheel.sh): the soname, beside the ExecuTorch libraries it
+# finds through its $ORIGIN runpath.
+PACKAGED_LIBRARY = Path(__file__).resolve().parent / "_lib" / "libmobilespeech.so.0"
 
 # ms_status values (fixed forever in the header)
 MS_OK = 0
@@ -162,8 +165,12 @@ _lib_lock = threading.Lock()
 
 
 def library_path() -> Path:
+    """``$MOBILESPEECH_NATIVE_LIB``, else the installed wheel's copy, else the repository's
+    ``build/native`` (a development checkout)."""
     env = os.environ.get("MOBILESPEECH_NATIVE_LIB")
-    return Path(env) if env else DEFAULT_LIBRARY
+    if env:
+        return Path(env)
+    return PACKAGED_LIBRARY if PACKAGED_LIBRARY.is_file() else DEFAULT_LIBRARY
 
 
 def load_library(path: str | Path | None = None) -> C.CDLL:
