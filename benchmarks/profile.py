@@ -170,9 +170,9 @@ def decoder_inputs(cfg: Any, seed: int = 0) -> list[torch.Tensor]:
 def run(
     bundle: Path, threads: int, frames: int | None, prompt_frames: int | None, runs: int
 ) -> dict[str, Any]:
+    from mobilespeech_model import rng
     from mobilespeech_model.bundle import Bundle
     from mobilespeech_model.executorch_backend import _load_runtime
-    from mobilespeech_runtime import rng
 
     from . import flops
 

@@ -1,6 +1,6 @@
 import numpy as np
 
-from mobilespeech_runtime import rng
+from mobilespeech_model import rng
 
 
 def test_noise_is_deterministic_and_in_open_interval() -> None:

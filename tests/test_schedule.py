@@ -5,9 +5,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mobilespeech_model import rng
 from mobilespeech_model.nn.schedule import unmask_step
 from mobilespeech_model.schedule import decode_windows, plan, regulate_durations, window_tokens
-from mobilespeech_runtime import rng
 
 
 def test_plan_counts_are_length_independent() -> None:
