@@ -41,11 +41,11 @@ DEFAULT_CACHE = Path(".cache") / "export"
 
 def code_digest() -> str:
     """Hash of the model and export sources: a code change invalidates cached programs."""
-    import mobilespeech_runtime
+    import mobilespeech_model
 
-    pkg = Path(mobilespeech_runtime.__file__).parent
+    pkg = Path(mobilespeech_model.__file__).parent
     here = Path(__file__).parent
-    files = [*sorted((pkg / "model").glob("*.py")), pkg / "config.py", pkg / "schedule.py",
+    files = [*sorted((pkg / "nn").glob("*.py")), pkg / "config.py", pkg / "schedule.py",
              here / "programs.py", here / "lower.py"]
     h = hashlib.sha256()
     for f in files:

@@ -13,9 +13,12 @@ Two sets of utterances:
   LibriVox reader, 16 kHz, ~25 s, with the package's own reference transcripts in
   ``librivox/transcription``), unless ``--no-real``.
 
+A bundle is run by the shipped native core (``mobilespeech_runtime.Synthesizer``: its text
+frontend, resampler and loop), so the figures are what apps get; ``--runtime reference`` runs
+the PyTorch reference loop over the same programs instead (and a checkpoint always does).
 For each utterance three systems are measured: ``ground truth`` (the original recording),
-``codec resynthesis`` (the original through the bundle's codec alone,
-``ReferenceSynthesizer.resynthesize``), and ``TTS`` (the utterance's text spoken in its own voice,
+``codec resynthesis`` (the original through the bundle's codec alone, ``resynthesize``), and
+``TTS`` (the utterance's text spoken in its own voice,
 prompted by a *different* utterance of the same speaker, so similarity measures cloning, not
 copying). Metrics: WER with Whisper tiny.en and Whisper base; speaker similarity with
 resemblyzer and the VoiceFilter d-vector (TTS and ground truth: to the prompt; resynthesis: to
@@ -47,12 +50,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
 from mobilespeech_model.audio import read_audio, to_mono, write_wav
 from mobilespeech_model.reference import ReferenceSynthesizer
+from mobilespeech_runtime import Synthesizer
 from mobilespeech_runtime.argtypes import steps_arg
 from mobilespeech_runtime.checks import check_steps
 from mobilespeech_runtime.console import err, quiet_native_stderr
@@ -491,6 +496,37 @@ def run(
     return report
 
 
+class CoreSynth:
+    """The shipped runtime (``mobilespeech_runtime.Synthesizer``, the native core) with the few
+    attributes the evaluation reads from a ``ReferenceSynthesizer``: so what is measured is what
+    apps run (its text frontend, its resampler, its loop)."""
+
+    def __init__(self, synth: Synthesizer, steps: tuple[int, ...] | None,
+                 prompt: Path | None) -> None:
+        self._synth = synth
+        self.steps = check_steps(steps, synth.n_codebooks)
+        self.sample_rate = synth.sample_rate
+        self.num_threads = synth.num_threads
+        bundle_prompt = synth.bundle / "default_prompt.wav"
+        self.default_prompt = prompt or (bundle_prompt if bundle_prompt.is_file() else None)
+        info = synth.info()
+        seed = json.loads((synth.bundle / "manifest.json").read_text())["config"]["schedule"].get(
+            "seed", 0)
+        self.config = SimpleNamespace(
+            schedule=SimpleNamespace(seed=seed, temperature=info["temperature"]))
+
+    def info(self) -> dict[str, Any]:
+        return {**self._synth.info(), "steps_override": self.steps}
+
+    def synthesize(self, text: str, prompt: Any = None, prompt_sample_rate: int | None = None,
+                   seed: int | None = None) -> Any:
+        return self._synth.synthesize(text, prompt if prompt is not None else self.default_prompt,
+                                      prompt_sample_rate, seed=seed, steps=self.steps)
+
+    def resynthesize(self, audio: Any, sample_rate: int | None = None) -> Any:
+        return self._synth.resynthesize(audio, sample_rate)
+
+
 def override_schedule(
     synth: ReferenceSynthesizer, steps: tuple[int, ...] | None, temperature: float | None
 ) -> None:
@@ -519,6 +555,13 @@ def main(argv: list[str] | None = None) -> int:
     src = ap.add_mutually_exclusive_group(required=True)
     src.add_argument("--bundle", type=Path)
     src.add_argument("--checkpoint", type=Path)
+    ap.add_argument(
+        "--runtime",
+        choices=["core", "reference"],
+        default="core",
+        help="with --bundle: the shipped native core (default: what apps run) or the PyTorch "
+        "reference loop over the bundle's programs (needed for --temperature)",
+    )
     ap.add_argument("--out", type=Path, help="default: <bundle>/eval")
     ap.add_argument("--split", default="zeroshot")
     ap.add_argument("--n", type=int, default=20, help="zero-shot utterances (default 20)")
@@ -586,15 +629,22 @@ def main(argv: list[str] | None = None) -> int:
             if not args.no_real:
                 cases += librivox_cases(args.real_dir)
             M.whisper_base_path()  # assembled once, before synthesis: a bad install fails fast
-            if args.bundle:
-                synth = ReferenceSynthesizer.from_bundle(args.bundle, args.threads)
+            if args.prompt is not None and not args.prompt.is_file():
+                raise MobileSpeechError(f"--prompt: no such file: {args.prompt}")
+            if args.bundle and args.runtime == "core":
+                if args.temperature is not None:
+                    raise MobileSpeechError("--temperature needs --runtime reference (the core "
+                                            "runs the bundle's own schedule temperature)")
+                synth: Any = CoreSynth(Synthesizer.from_bundle(args.bundle, args.threads),
+                                       args.steps, args.prompt)
             else:
-                synth = ReferenceSynthesizer.from_checkpoint(args.checkpoint, args.threads)
-            if args.prompt is not None:
-                if not args.prompt.is_file():
-                    raise MobileSpeechError(f"--prompt: no such file: {args.prompt}")
-                synth.default_prompt = args.prompt
-            override_schedule(synth, args.steps, args.temperature)
+                if args.bundle:
+                    synth = ReferenceSynthesizer.from_bundle(args.bundle, args.threads)
+                else:
+                    synth = ReferenceSynthesizer.from_checkpoint(args.checkpoint, args.threads)
+                if args.prompt is not None:
+                    synth.default_prompt = args.prompt
+                override_schedule(synth, args.steps, args.temperature)
             command = "python -m training.evaluate " + " ".join(
                 argv if argv is not None else sys.argv[1:]
             )
