@@ -124,7 +124,15 @@ def _limits(args: argparse.Namespace) -> dict[str, Any]:
         raise _moved(args.command, "--untrained-tiny")
     if getattr(args, "backend", "native") == "eager":
         raise _moved(args.command, "--backend eager")
-    return _manifest_limits(args.bundle or default_bundle())
+    bundle = args.bundle or default_bundle()
+    if args.bundle is None and not os.environ.get("MOBILESPEECH_BUNDLE") and not bundle.is_dir():
+        # the runtime wheel (scripts/build_wheel.sh) carries no model
+        raise BundleError(
+            f"no model bundle given and no demo bundle installed (looked in {bundle}); pass "
+            "--bundle DIR (a bundle folder, e.g. the repository's models/demo) or set "
+            "MOBILESPEECH_BUNDLE"
+        )
+    return _manifest_limits(bundle)
 
 
 def _read_audio_input(
