@@ -202,7 +202,7 @@ build-backend = "setuptools.build_meta"
 [project]
 name = "{name}"
 version = "{version}"
-description = "MobileSpeech runtime: on-device zero-shot TTS over ExecuTorch (C++ core + Python binding)"
+description = "MobileSpeech runtime: on-device zero-shot TTS (C++ core over ExecuTorch)"
 readme = "README.md"
 license = "MIT"
 requires-python = ">=3.11"
