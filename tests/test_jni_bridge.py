@@ -36,6 +36,8 @@ JNI_SRC = SDK / "cpp" / "mobilespeech_jni.cc"
 KOTLIN_API = SDK / "java" / "com" / "mobilespeech" / "MobileSpeech.kt"
 HARNESS = ANDROID / "jvm-test" / "harness" / "com" / "mobilespeech" / "harness" / "JniHarness.java"
 HEADER = REPO / "mobilespeech_runtime" / "native" / "include" / "mobilespeech.h"
+# The core's UTF-8 codec, compiled into the bridge as the SDK's CMakeLists.txt does.
+UTF8_SRC = REPO / "mobilespeech_runtime" / "native" / "src" / "utf8.cc"
 IOS = REPO / "ios_demo"
 SWIFT_WRAPPER = IOS / "MobileSpeechKit" / "MobileSpeech.swift"
 MODULE_MAP = IOS / "CMobileSpeech" / "module.modulemap"
@@ -102,7 +104,8 @@ def jni_dir(jdk: dict[str, str], native_lib: Path,
     """The bridge, built as CI builds any C++: warnings are errors."""
     out = tmp_path_factory.mktemp("jni")
     cmd = [jdk["cxx"], "-std=c++17", "-O2", "-Wall", "-Wextra", "-Werror", "-shared", "-fPIC",
-           f"-I{jdk['include']}", f"-I{jdk['include_md']}", f"-I{HEADER.parent}", str(JNI_SRC),
+           f"-I{jdk['include']}", f"-I{jdk['include_md']}", f"-I{HEADER.parent}",
+           f"-I{UTF8_SRC.parent}", str(JNI_SRC), str(UTF8_SRC),
            "-o", str(out / "libmobilespeech_jni.so"), str(native_lib),
            f"-Wl,-rpath,{native_lib.resolve().parent}", "-Wl,--no-undefined"]
     r = _run(cmd)
@@ -387,6 +390,7 @@ def test_android_modules_are_wired() -> None:
     cmake_src = (ANDROID / "sdk" / cmake.group(1)).read_text()
     jni_lib = re.search(r"add_library\(mobilespeech_jni SHARED ([^)]*)\)", cmake_src)
     assert jni_lib and JNI_SRC.name in jni_lib.group(1).split(), cmake_src
+    assert "mobilespeech_runtime/native/src/utf8.cc" in jni_lib.group(1), "the core's UTF-8 codec"
     rules = re.search(r'consumerProguardFiles\("([^"]+)"\)', sdk_gradle)
     assert rules, sdk_gradle
     keep = (ANDROID / "sdk" / rules.group(1)).read_text()

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "mobilespeech.h"
+#include "utf8.h"  // mobilespeech_runtime/native/src
 
 namespace {
 
@@ -38,91 +39,10 @@ ms_synth* Handle(jlong h) { return reinterpret_cast<ms_synth*>(static_cast<intpt
 
 // ---- UTF-8 <-> UTF-16 -------------------------------------------------------------------------
 
-void AppendUtf8(std::string* out, uint32_t cp) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
-// UTF-16 (lone surrogates become U+FFFD) to UTF-8. *has_nul is set when U+0000 occurs.
-std::string Utf16ToUtf8(const jchar* s, size_t n, bool* has_nul) {
-  std::string out;
-  out.reserve(n + n / 2);
-  *has_nul = false;
-  for (size_t i = 0; i < n; ++i) {
-    uint32_t c = s[i];
-    if (c == 0) *has_nul = true;
-    if (c >= 0xD800 && c <= 0xDBFF && i + 1 < n && s[i + 1] >= 0xDC00 && s[i + 1] <= 0xDFFF) {
-      c = 0x10000 + ((c - 0xD800) << 10) + (s[i + 1] - 0xDC00);
-      ++i;
-    } else if (c >= 0xD800 && c <= 0xDFFF) {
-      c = 0xFFFD;
-    }
-    AppendUtf8(&out, c);
-  }
-  return out;
-}
-
-// UTF-8 (invalid or overlong sequences become U+FFFD) to UTF-16.
-std::u16string Utf8ToUtf16(const char* s) {
-  std::u16string out;
-  const auto* p = reinterpret_cast<const unsigned char*>(s ? s : "");
-  while (*p) {
-    uint32_t c = *p;
-    int extra = 0;
-    uint32_t min = 0;
-    if (c < 0x80) {
-      extra = 0;
-    } else if ((c & 0xE0) == 0xC0) {
-      extra = 1, c &= 0x1F, min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-      extra = 2, c &= 0x0F, min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-      extra = 3, c &= 0x07, min = 0x10000;
-    } else {
-      out.push_back(0xFFFD);
-      ++p;
-      continue;
-    }
-    ++p;
-    bool ok = true;
-    for (int k = 0; k < extra; ++k) {
-      if ((*p & 0xC0) != 0x80) {
-        ok = false;
-        break;
-      }
-      c = (c << 6) | (*p & 0x3F);
-      ++p;
-    }
-    if (!ok || c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) {
-      out.push_back(0xFFFD);
-      continue;
-    }
-    if (c >= 0x10000) {
-      c -= 0x10000;
-      out.push_back(static_cast<char16_t>(0xD800 + (c >> 10)));
-      out.push_back(static_cast<char16_t>(0xDC00 + (c & 0x3FF)));
-    } else {
-      out.push_back(static_cast<char16_t>(c));
-    }
-  }
-  return out;
-}
-
+// Java strings are UTF-16; the C ABI reads and writes UTF-8. The conversions are the core's own
+// (mobilespeech_runtime/native/src/utf8.h, compiled into this library).
 jstring NewJavaString(JNIEnv* env, const char* utf8) {
-  std::u16string u = Utf8ToUtf16(utf8);
+  const std::u16string u = mobilespeech::utf8::ToUtf16(utf8);
   return env->NewString(reinterpret_cast<const jchar*>(u.data()), static_cast<jsize>(u.size()));
 }
 
@@ -166,7 +86,7 @@ bool ToUtf8(JNIEnv* env, jstring s, const char* what, int nul_status, std::strin
   if (n > 0) env->GetStringRegion(s, 0, n, buf.data());
   if (env->ExceptionCheck()) return false;
   bool has_nul = false;
-  *out = Utf16ToUtf8(buf.data(), buf.size(), &has_nul);
+  *out = mobilespeech::utf8::FromUtf16(buf.data(), buf.size(), &has_nul);
   if (has_nul) {
     Throw(env, nul_status, std::string(what) + " contains a NUL character (U+0000)");
     return false;
