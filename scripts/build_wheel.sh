@@ -11,7 +11,7 @@
 # Built by setuptools from a staging folder (build/wheel-stage) with `pip wheel
 # --no-build-isolation --no-deps`: nothing is downloaded and no torch is resolved.
 # Environment: PYTHON (default .venv/bin/python), MS_BUILD_DIR (native build folder, default
-# build/native), MS_DIST_DIR (default dist).
+# build/native), MS_DIST_DIR (default dist), MS_STAGE_DIR (default build/wheel-stage).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -21,4 +21,5 @@ BUILD="${MS_BUILD_DIR:-$ROOT/build/native}"
 if [[ ! -f "$BUILD/libmobilespeech.so" ]]; then
   MS_BUILD_DIR="$BUILD" bash "$ROOT/scripts/build_native.sh" >/dev/null
 fi
-exec "$PYTHON" "$ROOT/scripts/wheel_stage.py" --build "$BUILD" --dist "${MS_DIST_DIR:-$ROOT/dist}" "$@"
+exec "$PYTHON" "$ROOT/scripts/wheel_stage.py" --build "$BUILD" --dist "${MS_DIST_DIR:-$ROOT/dist}" \
+  --stage "${MS_STAGE_DIR:-$ROOT/build/wheel-stage}" "$@"

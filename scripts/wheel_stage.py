@@ -10,7 +10,7 @@ staging folder with ``pip wheel --no-build-isolation --no-deps``: no isolated bu
 torch is ever resolved. Its tag is ``py3-none-<platform>`` (ctypes, no CPython ABI; the platform
 is that of the ELF files inside).
 
-    python scripts/wheel_stage.py [--build build/native] [--dist dist] [--no-strip]
+    python scripts/wheel_stage.py [--build build/native] [--dist dist] [--stage DIR] [--no-strip]
 """
 
 from __future__ import annotations
@@ -258,8 +258,7 @@ inside it. No torch. Models are not included: pass a bundle folder.
 """
 
 
-def build(build_dir: Path, dist: Path, strip: bool) -> Path:
-    stage = ROOT / "build" / "wheel-stage"
+def build(build_dir: Path, dist: Path, strip: bool, stage: Path) -> Path:
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
     staged = stage_package(stage, build_dir, strip)
@@ -293,10 +292,12 @@ def main() -> None:
     ap.add_argument("--build", type=Path, default=ROOT / "build" / "native",
                     help="native build folder with libmobilespeech.so (scripts/build_native.sh)")
     ap.add_argument("--dist", type=Path, default=ROOT / "dist", help="where the wheel goes")
+    ap.add_argument("--stage", type=Path, default=ROOT / "build" / "wheel-stage",
+                    help="staging folder (emptied first)")
     ap.add_argument("--no-strip", action="store_true",
                     help="keep the symbol tables of libmobilespeech and mobilespeech_cli")
     args = ap.parse_args()
-    build(args.build.resolve(), args.dist.resolve(), not args.no_strip)
+    build(args.build.resolve(), args.dist.resolve(), not args.no_strip, args.stage.resolve())
 
 
 if __name__ == "__main__":
