@@ -175,3 +175,15 @@ def test_wheel_c_cli_runs_from_the_package(venv: Path, tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     audio, rate = sf.read(out, dtype="float32")
     assert rate == 22050 and audio.size > rate // 4
+
+
+def test_library_path_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """$MOBILESPEECH_NATIVE_LIB first; in a checkout (no packaged copy) build/native; the
+    installed wheel's own copy is checked in its venv above."""
+    from mobilespeech_runtime import native_lib
+
+    monkeypatch.setenv("MOBILESPEECH_NATIVE_LIB", str(tmp_path / "lib.so"))
+    assert native_lib.library_path() == tmp_path / "lib.so"
+    monkeypatch.delenv("MOBILESPEECH_NATIVE_LIB")
+    assert not native_lib.PACKAGED_LIBRARY.exists()  # the checkout has no _lib/
+    assert native_lib.library_path() == native_lib.DEFAULT_LIBRARY
