@@ -17,6 +17,7 @@
 #include "common.h"
 #include "et_threadpool.h"
 #include "frontend/text_frontend.h"
+#include "program_io.h"
 #include "request_limits.h"
 #include "rng.h"
 #include "schedule.h"
@@ -141,6 +142,10 @@ static ms_status FrontendStatus(const std::string& err, ms_status otherwise) {
   return err.rfind("out of memory", 0) == 0 ? MS_ERR_NO_MEMORY : otherwise;
 }
 
+static ScalarType ToScalarType(io::DType t) {
+  return t == io::DType::kInt64 ? ScalarType::Long : ScalarType::Float;
+}
+
 // One .pte file through ExecuTorch's Module API.
 class Program {
  public:
@@ -194,6 +199,24 @@ class Program {
 
   void UnloadMethod(const std::string& m) { module_->unload_method(m); }
 
+  // A call of one of the methods of program_io.h: the inputs must be that table's (count, dtype
+  // and rank), placed by its indices; anything else is a bug here, not a bad bundle.
+  std::vector<EValue> Run(const io::Method& m, const std::vector<EValue>& inputs) {
+    if (inputs.size() != m.n_inputs) {
+      Fail(MS_ERR_INTERNAL, Format("%s called with %zu inputs, its table has %zu", m.name,
+                                   inputs.size(), m.n_inputs));
+    }
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const io::Input& want = m.inputs[i];
+      if (!inputs[i].isTensor() || inputs[i].toTensor().dim() != want.rank ||
+          inputs[i].toTensor().scalar_type() != ToScalarType(want.dtype)) {
+        Fail(MS_ERR_INTERNAL, Format("%s input %s does not match its table entry", m.name,
+                                     want.name));
+      }
+    }
+    return Run(std::string(m.name), inputs);
+  }
+
   std::vector<EValue> Run(const std::string& m, const std::vector<EValue>& inputs) {
     errno = 0;
     auto r = module_->execute(m, inputs);
@@ -213,11 +236,6 @@ class Program {
 
 namespace {
 
-struct InputExpect {
-  ScalarType dtype;
-  std::vector<int64_t> shape;
-};
-
 // Copies a tensor output after checking dtype and element count.
 template <typename T>
 void CopyOut(const std::vector<EValue>& outs, size_t i, ScalarType dtype, size_t numel,
@@ -234,6 +252,9 @@ void CopyOut(const std::vector<EValue>& outs, size_t i, ScalarType dtype, size_t
   const T* p = t.template const_data_ptr<T>();
   dst->assign(p, p + numel);
 }
+
+// The inputs of one call, each at its index of program_io.h (in[io::kStepNoise] = ...).
+std::vector<EValue> Inputs(const io::Method& m) { return std::vector<EValue>(m.n_inputs); }
 
 template <typename T>
 et::extension::TensorPtr Blob(const T* data, std::vector<et::aten::SizesType> sizes,
@@ -335,51 +356,60 @@ void Synthesizer::LoadPrograms() {
     Fail(MS_ERR_MODEL, "manifest constant schedule_steps disagrees with its config");
   }
 
-  const int64_t n = c.n_codebooks, v = c.codebook_size, d = c.d_model, lmax = c.max_phonemes,
-                tmax = c.max_frames, pmax = c.max_prompt_frames,
-                w = c.decode_chunk_frames + 2 * c.decode_context_frames;
-  const ScalarType F = ScalarType::Float, L = ScalarType::Long;
-  struct MethodSpec {
-    const char* name;
-    std::vector<InputExpect> inputs;
-    size_t outputs;
+  const int64_t w = c.decode_chunk_frames + 2 * c.decode_context_frames;
+  auto size = [&](io::Dim dim) -> int64_t {  // a bound's dimension, from the config
+    switch (dim) {
+      case io::Dim::kOne: return 1;
+      case io::Dim::kCodebooks: return c.n_codebooks;
+      case io::Dim::kMaxFrames: return c.max_frames;
+      case io::Dim::kMaxPhonemes: return c.max_phonemes;
+      case io::Dim::kMaxPromptFrames: return c.max_prompt_frames;
+      case io::Dim::kPromptSamples: return c.max_prompt_frames * c.hop_length;
+      case io::Dim::kDModel: return c.d_model;
+      case io::Dim::kVocabPlusMask: return c.codebook_size + 1;
+      case io::Dim::kDecodeWindow: return w;
+      case io::Dim::kMels: return c.n_mels;
+      case io::Dim::kMelWindow: return w * c.token_stride;
+    }
+    return -1;
   };
   struct FileSpec {
     const char* file;
     std::unique_ptr<Program>* slot;
-    std::vector<MethodSpec> methods;
+    std::vector<const io::Method*> methods;
   };
-  std::vector<FileSpec> files;
-  files.push_back({"prompt.pte", &prompt_,
-                   {{"encode", {{F, {1, 1, pmax * c.hop_length}}}, 1},
-                    {"memory", {{L, {1, n, pmax}}}, 1}}});
-  files.push_back({"text.pte", &text_,
-                   {{"text_and_durations", {{L, {1, lmax}}, {L, {1, n, pmax}}, {F, {1}}}, 2}}});
-  files.push_back({"smd.pte", &smd_,
-                   {{"step",
-                     {{L, {1, n, tmax}}, {L, {1}}, {F, {1, lmax, d}}, {L, {1, tmax}},
-                      {F, {1, pmax, d}}, {F, {1, tmax, v + 1}}, {F, {1}}, {L, {1}}},
-                     1}}});
-  files.push_back({"decoder.pte", &decoder_, {{"decode", {{L, {1, n, w}}, {F, {1, w}}}, 1}}});
-  if (c.mel_codec) {  // decoder.pte gives the window's log-mel; vocoder.pte turns it into audio
-    files.push_back({"vocoder.pte", &vocoder_,
-                     {{"vocode", {{F, {1, c.n_mels, w * c.token_stride}}}, 1}}});
+  std::vector<FileSpec> files = {{"prompt.pte", &prompt_, {}},
+                                 {"text.pte", &text_, {}},
+                                 {"smd.pte", &smd_, {}},
+                                 {"decoder.pte", &decoder_, {}},
+                                 {"vocoder.pte", &vocoder_, {}}};
+  for (FileSpec& f : files) {
+    for (const io::Method* m : io::kMethods) {
+      // decoder.pte gives the window's log-mel in a mel codec; vocoder.pte turns it into audio
+      if (std::strcmp(m->file, f.file) == 0 && (c.mel_codec || !m->mel_codec_only)) {
+        f.methods.push_back(m);
+      }
+    }
   }
+  files.erase(std::remove_if(files.begin(), files.end(),
+                             [](const FileSpec& f) { return f.methods.empty(); }),
+              files.end());
 
   for (auto& f : files) {
     if (!bundle_.programs.count(f.file)) Fail(MS_ERR_MODEL, Format("bundle has no program '%s'", f.file));
     auto p = std::make_unique<Program>(bundle_.Path(f.file), f.file);
     p->Load();
     std::vector<std::string> missing;
-    for (auto& m : f.methods) {
-      if (!p->Has(m.name)) missing.push_back(m.name);
+    for (const io::Method* m : f.methods) {
+      if (!p->Has(m->name)) missing.push_back(m->name);
     }
     if (!missing.empty()) {
       Fail(MS_ERR_MODEL, Format("%s lacks method(s) %s (found %s)", f.file, Join(missing).c_str(),
                                 Join(p->Names()).c_str()));
     }
     CheckConstants(*p, f.file);
-    for (auto& m : f.methods) {
+    for (const io::Method* mp : f.methods) {
+      const io::Method& m = *mp;
       const auto& specs_by_method = bundle_.programs[f.file];
       auto sit = specs_by_method.find(m.name);
       if (sit == specs_by_method.end()) {
@@ -391,12 +421,20 @@ void Synthesizer::LoadPrograms() {
         Fail(MS_ERR_MODEL, Format("%s:%s takes %zu inputs, manifest says %zu", f.file, m.name,
                                   meta.num_inputs(), specs.size()));
       }
-      if (meta.num_inputs() != m.inputs.size() || meta.num_outputs() < m.outputs) {
+      if (meta.num_inputs() != m.n_inputs || meta.num_outputs() < m.n_outputs) {
         Fail(MS_ERR_MODEL, Format("%s:%s has %zu inputs and %zu outputs; this runtime expects %zu "
                                   "and %zu", f.file, m.name, meta.num_inputs(), meta.num_outputs(),
-                                  m.inputs.size(), m.outputs));
+                                  m.n_inputs, m.n_outputs));
       }
       for (size_t i = 0; i < specs.size(); ++i) {
+        const io::Input& want = m.inputs[i];
+        if (specs[i].name != want.name) {
+          Fail(MS_ERR_MODEL, Format("%s:%s input %zu is '%s' in the manifest; this runtime "
+                                    "passes '%s' there (exported by another version?)", f.file,
+                                    m.name, i, specs[i].name.c_str(), want.name));
+        }
+        std::vector<int64_t> expect;
+        for (int k = 0; k < want.rank; ++k) expect.push_back(size(want.dims[k]));
         auto info = meta.input_tensor_meta(i);
         if (!info.ok()) {
           Fail(MS_ERR_MODEL, Format("%s:%s input %zu is not a tensor", f.file, m.name, i));
@@ -407,13 +445,13 @@ void Synthesizer::LoadPrograms() {
                                     specs[i].name.c_str(), ShapeString(sizes).c_str(),
                                     ShapeString(specs[i].max_shape).c_str()));
         }
-        if (sizes != m.inputs[i].shape || info->scalar_type() != m.inputs[i].dtype) {
+        if (sizes != expect || info->scalar_type() != ToScalarType(want.dtype)) {
           Fail(MS_ERR_MODEL, Format("%s:%s input %s has bound %s (dtype %d); the config implies %s "
                                     "(dtype %d)", f.file, m.name, specs[i].name.c_str(),
                                     ShapeString(sizes).c_str(),
                                     static_cast<int>(info->scalar_type()),
-                                    ShapeString(m.inputs[i].shape).c_str(),
-                                    static_cast<int>(m.inputs[i].dtype)));
+                                    ShapeString(expect).c_str(),
+                                    static_cast<int>(ToScalarType(want.dtype))));
         }
       }
       p->LoadMethod(m.name);
@@ -630,8 +668,10 @@ void Synthesizer::PreparePrompt(const PromptInput& in) {
   CheckCancel();
   auto wav_t = Blob(window.data(), {1, 1, static_cast<int32_t>(pmax * hop)}, ScalarType::Float);
   std::vector<int64_t> all;
-  CopyOut(prompt_->Run("encode", {EValue(*wav_t)}), 0, ScalarType::Long,
-          static_cast<size_t>(n * pmax), "encode", &all);
+  std::vector<EValue> enc = Inputs(io::kEncodeMethod);
+  enc[io::kEncodeWav] = EValue(*wav_t);
+  CopyOut(prompt_->Run(io::kEncodeMethod, enc), 0, ScalarType::Long,
+          static_cast<size_t>(n * pmax), io::kEncodeMethod.name, &all);
   std::vector<int64_t> tokens(static_cast<size_t>(n * frames));
   for (int64_t q = 0; q < n; ++q) {
     for (int64_t i = 0; i < frames; ++i) {
@@ -644,8 +684,10 @@ void Synthesizer::PreparePrompt(const PromptInput& in) {
   auto tok_t = Blob(tokens.data(), {1, static_cast<int32_t>(n), static_cast<int32_t>(frames)},
                     ScalarType::Long);
   std::vector<float> memory;
-  CopyOut(prompt_->Run("memory", {EValue(*tok_t)}), 0, ScalarType::Float,
-          static_cast<size_t>(frames * d), "memory", &memory);
+  std::vector<EValue> mem = Inputs(io::kMemoryMethod);
+  mem[io::kMemoryPrompt] = EValue(*tok_t);
+  CopyOut(prompt_->Run(io::kMemoryMethod, mem), 0, ScalarType::Float,
+          static_cast<size_t>(frames * d), io::kMemoryMethod.name, &memory);
   prompt_samples_ = std::move(cond.samples);
   prompt_trimmed_ = cond.trimmed;
   prompt_tokens_ = std::move(tokens);
@@ -679,8 +721,11 @@ void Synthesizer::DecodeMels(const std::vector<int64_t>& tokens, int64_t t,
     auto tok_t = Blob(win_tokens.data(), {1, static_cast<int32_t>(n), static_cast<int32_t>(w)},
                       ScalarType::Long);
     auto keep_t = Blob((*keeps)[i].data(), {1, static_cast<int32_t>(w)}, ScalarType::Float);
-    CopyOut(decoder_->Run("decode", {EValue(*tok_t), EValue(*keep_t)}), 0, ScalarType::Float,
-            static_cast<size_t>(nm * wm), "decode", &(*mels)[i]);
+    std::vector<EValue> in = Inputs(io::kDecodeMethod);
+    in[io::kDecodeTokens] = EValue(*tok_t);
+    in[io::kDecodeKeep] = EValue(*keep_t);
+    CopyOut(decoder_->Run(io::kDecodeMethod, in), 0, ScalarType::Float,
+            static_cast<size_t>(nm * wm), io::kDecodeMethod.name, &(*mels)[i]);
   }
   const int64_t total = t * s;
   own->assign(static_cast<size_t>(nm * total), 0.0f);
@@ -707,9 +752,13 @@ void Synthesizer::Generate() {
   float ls = j.length_scale;
   auto ls_t = Blob(&ls, {1}, ScalarType::Float);
   {
-    auto outs = text_->Run("text_and_durations", {EValue(*ids_t), EValue(*prompt_t), EValue(*ls_t)});
-    CopyOut(outs, 0, ScalarType::Float, static_cast<size_t>(l) * d, "text_and_durations", &j.text);
-    CopyOut(outs, 1, ScalarType::Long, static_cast<size_t>(l), "text_and_durations", &j.frames);
+    std::vector<EValue> in = Inputs(io::kTextMethod);
+    in[io::kTextPhonemes] = EValue(*ids_t);
+    in[io::kTextPrompt] = EValue(*prompt_t);
+    in[io::kTextLengthScale] = EValue(*ls_t);
+    auto outs = text_->Run(io::kTextMethod, in);
+    CopyOut(outs, 0, ScalarType::Float, static_cast<size_t>(l) * d, io::kTextMethod.name, &j.text);
+    CopyOut(outs, 1, ScalarType::Long, static_cast<size_t>(l), io::kTextMethod.name, &j.frames);
   }
   j.sped_up = RegulateDurations(&j.frames, c.max_frames);
   timings_.text_s += Seconds(t0, Clock::now());
@@ -736,10 +785,17 @@ void Synthesizer::Generate() {
     auto layer_t = Blob(&layer, {1}, ScalarType::Long);
     auto temp_t = Blob(&temp, {1}, ScalarType::Float);
     auto nm_t = Blob(&n_masked, {1}, ScalarType::Long);
-    CopyOut(smd_->Run("step", {EValue(*tokens_t), EValue(*layer_t), EValue(*text_t),
-                               EValue(*index_t), EValue(*memory_t), EValue(*noise_t),
-                               EValue(*temp_t), EValue(*nm_t)}),
-            0, ScalarType::Long, static_cast<size_t>(n * t), "step", &next);
+    std::vector<EValue> in = Inputs(io::kStepMethod);
+    in[io::kStepTokens] = EValue(*tokens_t);
+    in[io::kStepLayer] = EValue(*layer_t);
+    in[io::kStepText] = EValue(*text_t);
+    in[io::kStepIndex] = EValue(*index_t);
+    in[io::kStepMemory] = EValue(*memory_t);
+    in[io::kStepNoise] = EValue(*noise_t);
+    in[io::kStepTemperature] = EValue(*temp_t);
+    in[io::kStepMaskedAfter] = EValue(*nm_t);
+    CopyOut(smd_->Run(io::kStepMethod, in), 0, ScalarType::Long, static_cast<size_t>(n * t),
+            io::kStepMethod.name, &next);
     j.tokens.swap(next);
     timings_.smd_calls += 1;
   }
@@ -787,6 +843,9 @@ bool Synthesizer::Next(ms_audio_chunk* out) {
   auto tok_t = Blob(j.win_tokens.data(), {1, static_cast<int32_t>(n), static_cast<int32_t>(w)},
                     ScalarType::Long);
   auto keep_t = Blob(j.keep.data(), {1, static_cast<int32_t>(w)}, ScalarType::Float);
+  std::vector<EValue> decode_in = Inputs(io::kDecodeMethod);
+  decode_in[io::kDecodeTokens] = EValue(*tok_t);
+  decode_in[io::kDecodeKeep] = EValue(*keep_t);
   if (c.mel_codec) {
     const int64_t mel_frames = w * c.token_stride;
     if (!j.mels.empty()) {  // mel_match: decoded in Generate(); shift the frames inside
@@ -799,20 +858,22 @@ bool Synthesizer::Next(ms_audio_chunk* out) {
         }
       }
     } else {
-      CopyOut(decoder_->Run("decode", {EValue(*tok_t), EValue(*keep_t)}), 0, ScalarType::Float,
-              static_cast<size_t>(c.n_mels * mel_frames), "decode", &j.mel);
+      CopyOut(decoder_->Run(io::kDecodeMethod, decode_in), 0, ScalarType::Float,
+              static_cast<size_t>(c.n_mels * mel_frames), io::kDecodeMethod.name, &j.mel);
     }
     auto mel_t = Blob(j.mel.data(),
                       {1, static_cast<int32_t>(c.n_mels), static_cast<int32_t>(mel_frames)},
                       ScalarType::Float);
     const auto t_voc = Clock::now();
     timings_.decoder_s += Seconds(t0, t_voc);
-    CopyOut(vocoder_->Run("vocode", {EValue(*mel_t)}), 0, ScalarType::Float,
-            static_cast<size_t>(w * hop), "vocode", &j.wav);
+    std::vector<EValue> voc = Inputs(io::kVocodeMethod);
+    voc[io::kVocodeMel] = EValue(*mel_t);
+    CopyOut(vocoder_->Run(io::kVocodeMethod, voc), 0, ScalarType::Float,
+            static_cast<size_t>(w * hop), io::kVocodeMethod.name, &j.wav);
     timings_.vocoder_s += Seconds(t_voc, Clock::now());
   } else {
-    CopyOut(decoder_->Run("decode", {EValue(*tok_t), EValue(*keep_t)}), 0, ScalarType::Float,
-            static_cast<size_t>(w * hop), "decode", &j.wav);
+    CopyOut(decoder_->Run(io::kDecodeMethod, decode_in), 0, ScalarType::Float,
+            static_cast<size_t>(w * hop), io::kDecodeMethod.name, &j.wav);
   }
   chunk_.assign(j.wav.begin() + ctx * hop, j.wav.begin() + (ctx + win.frames) * hop);
   for (float& x : chunk_) x = std::min(1.0f, std::max(-1.0f, x));  // np.clip (NaN stays NaN)
@@ -869,8 +930,10 @@ void Synthesizer::StartResynth(const PromptInput& in) {
     std::copy(y.begin() + static_cast<std::ptrdiff_t>(a), y.begin() + static_cast<std::ptrdiff_t>(b),
               window.begin());
     auto wav_t = Blob(window.data(), {1, 1, static_cast<int32_t>(pmax * hop)}, ScalarType::Float);
-    CopyOut(prompt_->Run("encode", {EValue(*wav_t)}), 0, ScalarType::Long,
-            static_cast<size_t>(n * pmax), "encode", &all);
+    std::vector<EValue> enc = Inputs(io::kEncodeMethod);
+    enc[io::kEncodeWav] = EValue(*wav_t);
+    CopyOut(prompt_->Run(io::kEncodeMethod, enc), 0, ScalarType::Long,
+            static_cast<size_t>(n * pmax), io::kEncodeMethod.name, &all);
     for (int64_t q = 0; q < n; ++q) {
       for (int64_t i = 0; i < len; ++i) {
         const int64_t tok = all[static_cast<size_t>(q * pmax + i)];
