@@ -18,6 +18,7 @@ from __future__ import annotations
 import ctypes as C
 import operator
 import os
+import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -74,7 +75,8 @@ __all__ = [
     "MS_ERR_NO_MEMORY", "MS_ERR_STATE", "MS_OK", "NOTICES", "REPO", "AudioChunk", "Limits",
     "NativeBusyError", "NativeError", "NativeMemoryError", "NativeStateError",
     "NativeSynthesizer", "RequestLimitsStruct", "StartOptions", "SynthOptions",
-    "SynthesisCancelled", "Timings", "library_path", "load_library", "status_string", "version",
+    "SynthesisCancelled", "Timings", "default_bundle", "library_path", "load_library",
+    "normalize_text", "status_string", "version",
 ]
 
 # What each notice flag means, as the Python runtime words its warnings.
@@ -137,6 +139,34 @@ def _text(text: object) -> bytes:
         raise InvalidTextError(
             f"text is not valid UTF-8 (undecodable byte at character {e.start})"
         ) from e
+
+
+def default_bundle() -> Path:
+    """``$MOBILESPEECH_BUNDLE``, else the repository's demo bundle, else the installed one."""
+    env = os.environ.get("MOBILESPEECH_BUNDLE")
+    if env:
+        return Path(env)
+    demo = REPO / "models" / "demo"
+    if (demo / "manifest.json").is_file():
+        return demo
+    return Path(sys.prefix) / "share" / "mobilespeech" / "models" / "demo"
+
+
+def normalize_text(text: str, bundle: str | Path | None = None) -> str:
+    """The words the voice will say for ``text`` (``ms_normalize_text``): the core's normalizer
+    with ``bundle``'s fold table and lexicon (default: :func:`default_bundle`), no program
+    loaded. Sentences are joined by a space; "" when nothing is left to say."""
+    lib = load_library()
+    data = _text(text)
+    out = C.c_void_p()
+    status = lib.ms_normalize_text(os.fsencode(str(bundle or default_bundle())), data,
+                                   C.byref(out))
+    if status != MS_OK:
+        raise _error(status, lib.ms_last_error(None).decode(errors="replace"))
+    try:
+        return C.string_at(out.value).decode("utf-8")
+    finally:
+        lib.ms_free_string(out)
 
 
 def _warn(flags: int) -> None:
@@ -295,6 +325,30 @@ class NativeSynthesizer:
         ids, lengths, n = self._phonemes(chunks)
         self._check(self._lib.ms_synth_start_phonemes(self.handle, ids, lengths, n, p.pointer(),
                                                       p.frames, p.rate, p.channels, C.byref(o)))
+
+    def text_to_phonemes(self, text: str) -> list[list[int]]:
+        """The phoneme id chunks ``start(text)`` synthesizes (``ms_synth_text_to_phonemes``: the
+        serving frontend, same checks and chunking), for tests, training and evaluation;
+        ``synthesize_phonemes`` of them is ``synthesize(text)``. Skipped markup or non-Latin
+        words become a warning, as in ``synthesize``."""
+        data = _text(text)
+        ids, lengths = C.POINTER(C.c_int32)(), C.POINTER(C.c_size_t)()
+        n_ids, n_chunks, flags = C.c_size_t(0), C.c_size_t(0), C.c_uint32(0)
+        self._check(self._lib.ms_synth_text_to_phonemes(
+            self.handle, data, C.byref(ids), C.byref(n_ids), C.byref(lengths), C.byref(n_chunks),
+            C.byref(flags)))
+        try:
+            flat = np.ctypeslib.as_array(ids, shape=(n_ids.value,)).tolist() if n_ids.value else []
+            sizes = [int(lengths[i]) for i in range(n_chunks.value)]
+        finally:
+            self._lib.ms_free_phonemes(ids, lengths)
+        chunks, pos = [], 0
+        for size in sizes:
+            chunks.append([int(i) for i in flat[pos:pos + size]])
+            pos += size
+        if flags.value & MS_CHUNK_TEXT_SKIPPED:
+            _warn(MS_CHUNK_TEXT_SKIPPED)
+        return chunks
 
     def next_chunk(self) -> tuple[np.ndarray, int, int] | None:
         """(samples copy, sentence index, MS_CHUNK_* flags), or None when done."""

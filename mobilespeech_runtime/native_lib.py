@@ -218,6 +218,13 @@ def load_library(path: str | Path | None = None) -> C.CDLL:
             "ms_synth_timings": (C.c_int, [synth_p, C.POINTER(Timings)]),
             "ms_synth_symbol": (C.c_char_p, [synth_p, C.c_int32]),
             "ms_get_request_limits": (C.c_int, [C.POINTER(RequestLimitsStruct)]),
+            "ms_synth_text_to_phonemes": (C.c_int, [synth_p, C.c_char_p, C.POINTER(i32p),
+                                                    sizep, C.POINTER(sizep), sizep,
+                                                    C.POINTER(C.c_uint32)]),
+            "ms_free_phonemes": (None, [i32p, sizep]),
+            # char** out as void**: c_char_p results are converted to bytes, losing the pointer
+            "ms_normalize_text": (C.c_int, [C.c_char_p, C.c_char_p, C.POINTER(C.c_void_p)]),
+            "ms_free_string": (None, [C.c_void_p]),
         }
         for name, (res, args) in sigs.items():
             try:

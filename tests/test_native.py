@@ -229,6 +229,105 @@ def test_text_matches_python_runtime(nb, tiny_bundle_with_frontend: Path,  # noq
     np.testing.assert_allclose(out, ref, atol=1e-5, rtol=0)
 
 
+def test_text_to_phonemes_gives_the_ids_synthesis_uses(nb, tiny_bundle_with_frontend: Path,  # noqa: ANN001
+                                                        prompt_wav: Path) -> None:
+    """ms_synth_text_to_phonemes is the serving frontend: its ids are what synthesis speaks
+    (the same audio, bit for bit), the Python frontend reads the same text alike, and it
+    refuses what ms_synth_start refuses, with the same errors."""
+    from mobilespeech_model.reference import ReferenceSynthesizer
+
+    text = "Dr. Smith paid $5.20 on March 3rd, 2021! How are you today?"
+    with nb.NativeSynthesizer(tiny_bundle_with_frontend, num_threads=2) as s:
+        if not s.has_text_frontend:
+            pytest.skip("this build has no C++ text frontend")
+        chunks = s.text_to_phonemes(text)
+        assert len(chunks) >= 2 and all(0 <= i < len(s.symbols) for c in chunks for i in c)
+        assert chunks == s.text_to_phonemes(text)
+        np.testing.assert_array_equal(s.synthesize(text, prompt_wav, seed=5),
+                                      s.synthesize_phonemes(chunks, prompt_wav, seed=5))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            py = ReferenceSynthesizer.from_bundle(tiny_bundle_with_frontend, num_threads=2)
+            assert chunks == py.encode_text(text)  # the Python frontend reads it alike
+        # a synthesis in progress is left alone
+        s.start_phonemes(SHORT, seed=1)
+        assert s.text_to_phonemes("Hello.")
+        assert s.next_chunk() is not None
+        with pytest.warns(UserWarning, match="skipped"):
+            assert s.text_to_phonemes("Hello <b>you</b>.") == s.text_to_phonemes("Hello you.")
+        for bad, kind, fragment in [("   ", InvalidTextError, "empty"),
+                                    ("a" * (s.limits["max_chars"] + 1), InvalidTextError, "limit"),
+                                    ("\U0001f600", InvalidTextError, "nothing to pronounce"),
+                                    ("a\x00b", InvalidTextError, "NUL"),
+                                    (None, InvalidTextError, "string")]:
+            with pytest.raises(kind, match=fragment):
+                s.text_to_phonemes(bad)  # type: ignore[arg-type]
+            with pytest.raises(kind, match=fragment):
+                s.start(bad)  # type: ignore[arg-type]
+
+
+@pytest.fixture()
+def bundle_without_frontend(tiny_bundle: Path, tmp_path: Path) -> Path:
+    """The tiny bundle with no "frontend" section in its manifest (phoneme ids only)."""
+    root = _copy(tiny_bundle, tmp_path / "nofe")
+    _edit_manifest(root, lambda m: m.pop("frontend", None))
+    return root
+
+
+def test_text_to_phonemes_without_a_frontend(nb, lib, bundle_without_frontend: Path) -> None:  # noqa: ANN001
+    with nb.NativeSynthesizer(bundle_without_frontend, num_threads=2) as synth:
+        assert not synth.has_text_frontend
+        with pytest.raises(BundleError, match="frontend"):
+            synth.text_to_phonemes("Hello there.")
+        _text_to_phonemes_bad_args(nb, lib, synth)
+
+
+def _text_to_phonemes_bad_args(nb, lib, synth) -> None:  # noqa: ANN001
+    ids, lengths = C.POINTER(C.c_int32)(), C.POINTER(C.c_size_t)()
+    n, nc = C.c_size_t(5), C.c_size_t(5)
+    assert lib.ms_synth_text_to_phonemes(None, b"Hi", C.byref(ids), C.byref(n), C.byref(lengths),
+                                         C.byref(nc), None) == nb.MS_ERR_INVALID_ARGUMENT
+    assert not ids and not lengths and n.value == 0 and nc.value == 0
+    assert lib.ms_synth_text_to_phonemes(synth.handle, None, C.byref(ids), C.byref(n),
+                                         C.byref(lengths), C.byref(nc), None) == \
+        nb.MS_ERR_INVALID_ARGUMENT
+    assert lib.ms_synth_text_to_phonemes(synth.handle, b"Hi", None, C.byref(n), C.byref(lengths),
+                                         C.byref(nc), None) == nb.MS_ERR_INVALID_ARGUMENT
+    lib.ms_free_phonemes(None, None)
+
+
+def test_normalize_text(nb, lib, tiny_bundle_with_frontend: Path,  # noqa: ANN001
+                        bundle_without_frontend: Path) -> None:
+    """ms_normalize_text: the words said, from the bundle's normalizer assets alone (the
+    Python frontend's normalize agrees)."""
+    from mobilespeech_model.frontend import Frontend
+
+    text = "On 12/03/2026 Henry VIII paid EUR 5.50. NASA and XYZ <b>agreed</b>!"
+    said = nb.normalize_text(text, tiny_bundle_with_frontend)
+    assert said.startswith("on ") and "henry the eighth" in said and "<b>" not in said
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert said == " ".join(Frontend().normalize(text))
+    assert nb.normalize_text("  \n ", tiny_bundle_with_frontend) == ""
+    assert nb.normalize_text("Hello.") == "hello."  # the default (demo) bundle
+    with pytest.raises(BundleError, match="frontend"):
+        nb.normalize_text("Hello.", bundle_without_frontend)
+    with pytest.raises(BundleError, match="manifest"):
+        nb.normalize_text("Hello.", bundle_without_frontend / "nonexistent")
+    with pytest.raises(InvalidTextError, match="limit"):
+        nb.normalize_text("a" * 2001, tiny_bundle_with_frontend)
+    with pytest.raises(InvalidTextError, match="UTF-8"):
+        nb.normalize_text("\udcff", tiny_bundle_with_frontend)
+    out = C.c_void_p(1)
+    bundle = str(tiny_bundle_with_frontend).encode()
+    assert lib.ms_normalize_text(bundle, b"\xc0\xaf", C.byref(out)) == nb.MS_ERR_INVALID_TEXT
+    assert out.value is None and b"UTF-8" in lib.ms_last_error(None)
+    assert lib.ms_normalize_text(None, b"x", C.byref(out)) == nb.MS_ERR_INVALID_ARGUMENT
+    assert lib.ms_normalize_text(bundle, None, C.byref(out)) == nb.MS_ERR_INVALID_ARGUMENT
+    assert lib.ms_normalize_text(bundle, b"x", None) == nb.MS_ERR_INVALID_ARGUMENT
+    lib.ms_free_string(None)
+
+
 def test_quantized_bundle_loads_and_matches(nb, tiny_bundle_8da4w: Path) -> None:  # noqa: ANN001
     py = _python_synth(tiny_bundle_8da4w, SHORT)
     ref = py.synthesize("unused", seed=3).samples
@@ -590,6 +689,19 @@ def test_c_smoke_and_unit_tests(native_build: Path, tiny_bundle: Path) -> None:
     r = subprocess.run([str(native_build / "mobilespeech_capi_test"), str(tiny_bundle)],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0 and "capi_test: OK" in r.stdout, r.stdout + r.stderr
+
+
+def test_c_smoke_with_and_without_text_frontend(native_build: Path, tiny_bundle_with_frontend: Path,
+                                                bundle_without_frontend: Path) -> None:
+    """The C smoke test on a bundle with frontend assets (ms_synth_text_to_phonemes gives ids
+    that speak like the text, ms_normalize_text the words said) and on one without (both are
+    MS_ERR_MODEL)."""
+    if not (native_build / "mobilespeech_capi_test").exists():
+        pytest.skip("C tests not built (MS_BUILD_TESTS=OFF)")
+    for bundle in (tiny_bundle_with_frontend, bundle_without_frontend):
+        r = subprocess.run([str(native_build / "mobilespeech_capi_test"), str(bundle)],
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0 and "capi_test: OK" in r.stdout, r.stdout + r.stderr
 
 
 def test_cli(native_build: Path, tiny_bundle: Path, tmp_path: Path, prompt_wav: Path) -> None:

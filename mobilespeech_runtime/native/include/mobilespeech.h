@@ -22,7 +22,9 @@
  * OWNERSHIP
  *   - A handle from ms_synth_create is owned by the caller and freed by ms_synth_destroy
  *     (NULL is accepted). Nothing the library allocates is freed by the caller except through
- *     the library: audio from ms_synth_speak*() is freed with ms_free_audio().
+ *     the library: audio from ms_synth_speak*() is freed with ms_free_audio(), the arrays of
+ *     ms_synth_text_to_phonemes() with ms_free_phonemes(), the string of ms_normalize_text()
+ *     with ms_free_string().
  *   - Every pointer the caller passes in (paths, text, PCM, phoneme ids, step arrays, options
  *     structs) is only read during the call and may be freed as soon as the call returns.
  *   - Borrowed results: the samples of an ms_audio_chunk stay valid until the next call on the
@@ -321,6 +323,36 @@ typedef struct ms_request_limits {
 /* Fill *out (out->struct_size must be set). No handle is needed; an error's message is in
  * ms_last_error(NULL). */
 MS_API ms_status ms_get_request_limits(ms_request_limits *out);
+
+/* ---- the text frontend alone ------------------------------------------------------------- */
+
+/* Text -> the phoneme ids ms_synth_start would synthesize (tests, training, evaluation, apps
+ * that show or edit the reading), with the same checks and errors as ms_synth_start's text
+ * (NULL text, length, UTF-8, nothing to pronounce, a bundle without a frontend) and the same
+ * chunking: on MS_OK, *ids holds *n_ids ids, *n_chunks chunks back to back, chunk i has
+ * (*chunk_lengths)[i] of them; ms_synth_start_phonemes(synth, *ids, *chunk_lengths, *n_chunks,
+ * ...) speaks exactly what ms_synth_start(synth, text, ...) does. *flags (may be NULL) gets
+ * MS_CHUNK_TEXT_SKIPPED when markup or non-Latin words were skipped. Both arrays are allocated
+ * by the library: free them with ms_free_phonemes. On error the outputs are NULL / 0. A
+ * synthesis in progress is left as it is (its borrowed chunk, as after any call, is not). */
+MS_API ms_status ms_synth_text_to_phonemes(ms_synth *synth, const char *text, int32_t **ids,
+                                           size_t *n_ids, size_t **chunk_lengths,
+                                           size_t *n_chunks, uint32_t *flags);
+/* Free the arrays of ms_synth_text_to_phonemes; NULL is accepted for either. */
+MS_API void ms_free_phonemes(int32_t *ids, size_t *chunk_lengths);
+
+/* The words the voice will say for UTF-8 `text`: the normalizer alone (numbers, dates,
+ * abbreviations, currencies ... written out; markup removed): lower-case words with their
+ * punctuation, sentences joined by a space. No handle: it reads only
+ * the bundle's normalizer assets (manifest.json "frontend": the fold table and the lexicon,
+ * whose words decide what is read as a word and what is spelled), not its programs; a few ms
+ * a call. Text is checked as ms_synth_start checks it (the bundle's max_chars, UTF-8); text
+ * with nothing to say gives "". On MS_OK *out is a NUL-terminated string allocated by the
+ * library: free it with ms_free_string; on error *out is NULL and the message is in
+ * ms_last_error(NULL). */
+MS_API ms_status ms_normalize_text(const char *bundle_dir, const char *text, char **out);
+/* Free a string returned by ms_normalize_text; NULL is accepted. */
+MS_API void ms_free_string(char *s);
 
 #ifdef __cplusplus
 }

@@ -14,8 +14,10 @@
 
 #include "common.h"
 #include "engine.h"
+#include "frontend/text_frontend.h"
 #include "mobilespeech.h"
 #include "request_limits.h"
+#include "utf8.h"
 
 #ifndef MS_EXECUTORCH_VERSION
 #define MS_EXECUTORCH_VERSION "unknown"
@@ -529,6 +531,93 @@ const char* ms_synth_symbol(const ms_synth* synth, int32_t id) {
   if (id < 0 || static_cast<size_t>(id) >= sym.size()) return nullptr;
   return sym[static_cast<size_t>(id)].c_str();
 }
+
+ms_status ms_synth_text_to_phonemes(ms_synth* synth, const char* text, int32_t** ids,
+                                    size_t* n_ids, size_t** chunk_lengths, size_t* n_chunks,
+                                    uint32_t* flags) {
+  if (ids) *ids = nullptr;
+  if (n_ids) *n_ids = 0;
+  if (chunk_lengths) *chunk_lengths = nullptr;
+  if (n_chunks) *n_chunks = 0;
+  if (flags) *flags = 0;
+  MS_ENTER(synth);
+  if (!ids || !n_ids || !chunk_lengths || !n_chunks) {
+    return Report(synth, MS_ERR_INVALID_ARGUMENT, "ids, n_ids, chunk_lengths or n_chunks is NULL");
+  }
+  return Guard(synth, [&]() -> ms_status {
+    if (!text) mobilespeech::Fail(MS_ERR_INVALID_ARGUMENT, "text is NULL");
+    uint32_t f = 0;
+    const std::vector<std::vector<int64_t>> chunks = synth->impl->TextToPhonemes(text, &f);
+    size_t total = 0;
+    for (const auto& c : chunks) total += c.size();
+    // malloc'ed (ms_free_phonemes frees both); never 0 bytes, so NULL means failure
+    auto* id_buf = static_cast<int32_t*>(std::malloc(std::max<size_t>(total, 1) * sizeof(int32_t)));
+    auto* len_buf = static_cast<size_t*>(std::malloc(std::max<size_t>(chunks.size(), 1) *
+                                                     sizeof(size_t)));
+    if (!id_buf || !len_buf) {
+      std::free(id_buf);
+      std::free(len_buf);
+      throw std::bad_alloc();
+    }
+    size_t pos = 0;
+    for (size_t i = 0; i < chunks.size(); ++i) {
+      len_buf[i] = chunks[i].size();
+      for (int64_t id : chunks[i]) id_buf[pos++] = static_cast<int32_t>(id);  // < n_symbols
+    }
+    *ids = id_buf;
+    *n_ids = total;
+    *chunk_lengths = len_buf;
+    *n_chunks = chunks.size();
+    if (flags) *flags = f;
+    return MS_OK;
+  });
+}
+
+void ms_free_phonemes(int32_t* ids, size_t* chunk_lengths) {
+  std::free(ids);
+  std::free(chunk_lengths);
+}
+
+ms_status ms_normalize_text(const char* bundle_dir, const char* text, char** out) {
+  if (out) *out = nullptr;
+  return Guard(nullptr, [&]() -> ms_status {
+    if (!bundle_dir || !bundle_dir[0]) {
+      mobilespeech::Fail(MS_ERR_INVALID_ARGUMENT, "bundle_dir is NULL or empty");
+    }
+    if (!text) mobilespeech::Fail(MS_ERR_INVALID_ARGUMENT, "text is NULL");
+    if (!out) mobilespeech::Fail(MS_ERR_INVALID_ARGUMENT, "out is NULL");
+    std::string err;
+    auto normalizer = mobilespeech::TextNormalizer::Load(bundle_dir, &err);
+    if (!normalizer) {
+      mobilespeech::Fail(err.rfind("out of memory", 0) == 0 ? MS_ERR_NO_MEMORY : MS_ERR_MODEL,
+                         err.empty() ? "the text normalizer could not be loaded" : err);
+    }
+    // The checks of ms_synth_start before the frontend: length in bytes, then UTF-8.
+    const size_t n = std::strlen(text), max_chars = normalizer->max_chars();
+    if (n > static_cast<size_t>(mobilespeech::kMaxUtf8BytesPerChar) * max_chars) {
+      mobilespeech::Fail(MS_ERR_INVALID_TEXT,
+                         mobilespeech::Format("text is more than %zu characters long (%zu "
+                                              "bytes); the limit is %zu characters per request: "
+                                              "split it into shorter pieces", max_chars, n,
+                                              max_chars));
+    }
+    if (!mobilespeech::utf8::Valid(text, n)) {
+      mobilespeech::Fail(MS_ERR_INVALID_TEXT, "text is not valid UTF-8");
+    }
+    std::string words;
+    if (!normalizer->Normalize(std::string(text, n), &words, &err)) {
+      mobilespeech::Fail(err.rfind("out of memory", 0) == 0 ? MS_ERR_NO_MEMORY
+                                                            : MS_ERR_INVALID_TEXT, err);
+    }
+    char* buf = static_cast<char*>(std::malloc(words.size() + 1));
+    if (!buf) throw std::bad_alloc();
+    std::memcpy(buf, words.c_str(), words.size() + 1);
+    *out = buf;
+    return MS_OK;
+  });
+}
+
+void ms_free_string(char* s) { std::free(s); }
 
 ms_status ms_get_request_limits(ms_request_limits* out) {
   namespace ms = mobilespeech;

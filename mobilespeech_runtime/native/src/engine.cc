@@ -546,6 +546,20 @@ void Synthesizer::StartText(const char* text, const PromptInput& prompt, const C
   float ls;
   uint64_t seed;
   ValidateCall(opts, &steps, &ls, &seed);
+  uint32_t text_flags = 0;
+  std::vector<std::vector<int64_t>> chunks = TextToPhonemes(text, &text_flags);
+  CallOptions resolved;
+  resolved.use_seed = true;
+  resolved.seed = seed;
+  resolved.steps = steps;
+  resolved.length_scale = ls;
+  Begin(std::move(chunks), prompt, resolved, Seconds(t_start, Clock::now()), t_start);
+  job_->text_flags = text_flags;
+}
+
+std::vector<std::vector<int64_t>> Synthesizer::TextToPhonemes(const char* text,
+                                                              uint32_t* flags) const {
+  *flags = 0;
   if (!frontend_) Fail(FrontendStatus(frontend_error_, MS_ERR_MODEL), frontend_error_);
   const size_t n = std::strlen(text);
   const size_t max_chars = static_cast<size_t>(bundle_.config.frontend_max_chars);
@@ -563,13 +577,9 @@ void Synthesizer::StartText(const char* text, const PromptInput& prompt, const C
          err.empty() ? "text has nothing to pronounce" : err);
   }
   if (chunks.empty()) Fail(MS_ERR_INVALID_TEXT, "text has nothing to pronounce");
-  CallOptions resolved;
-  resolved.use_seed = true;
-  resolved.seed = seed;
-  resolved.steps = steps;
-  resolved.length_scale = ls;
-  Begin(std::move(chunks), prompt, resolved, Seconds(t_start, Clock::now()), t_start);
-  if (notices) job_->text_flags = MS_CHUNK_TEXT_SKIPPED;
+  CheckChunks(chunks);  // what Begin checks: the model's chunk length and symbol range
+  if (notices) *flags = MS_CHUNK_TEXT_SKIPPED;
+  return chunks;
 }
 
 void Synthesizer::StartPhonemes(std::vector<std::vector<int64_t>> chunks, const PromptInput& prompt,
@@ -589,8 +599,7 @@ void Synthesizer::StartPhonemes(std::vector<std::vector<int64_t>> chunks, const 
   Begin(std::move(chunks), prompt, resolved, 0.0, t_start);
 }
 
-void Synthesizer::Begin(std::vector<std::vector<int64_t>> chunks, const PromptInput& prompt,
-                        const CallOptions& opts, double frontend_s, Clock::time_point t_start) {
+void Synthesizer::CheckChunks(const std::vector<std::vector<int64_t>>& chunks) const {
   const BundleConfig& c = bundle_.config;
   if (chunks.empty()) Fail(MS_ERR_INVALID_TEXT, "no phoneme chunks to speak");
   const int64_t n_symbols = static_cast<int64_t>(bundle_.symbols.size());
@@ -609,6 +618,11 @@ void Synthesizer::Begin(std::vector<std::vector<int64_t>> chunks, const PromptIn
       }
     }
   }
+}
+
+void Synthesizer::Begin(std::vector<std::vector<int64_t>> chunks, const PromptInput& prompt,
+                        const CallOptions& opts, double frontend_s, Clock::time_point t_start) {
+  CheckChunks(chunks);
   timings_ = ms_timings{};
   timings_.first_audio_s = -1.0;
   timings_.frontend_s = frontend_s;

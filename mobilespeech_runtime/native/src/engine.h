@@ -52,6 +52,10 @@ class Synthesizer {
   Synthesizer& operator=(const Synthesizer&) = delete;
 
   void StartText(const char* text, const PromptInput& prompt, const CallOptions& opts);
+  // Text -> the phoneme id chunks StartText would synthesize, with the same checks and errors;
+  // *flags gets MS_CHUNK_TEXT_SKIPPED when the frontend left something unread. Leaves any
+  // synthesis in progress alone.
+  std::vector<std::vector<int64_t>> TextToPhonemes(const char* text, uint32_t* flags) const;
   void StartPhonemes(std::vector<std::vector<int64_t>> chunks, const PromptInput& prompt,
                      const CallOptions& opts);
   // Audio through the codec alone (encode -> tokens -> the decoder windows of Next()).
@@ -76,6 +80,7 @@ class Synthesizer {
 
   void ValidateCall(const CallOptions& opts, std::vector<int>* steps, float* length_scale,
                     uint64_t* seed) const;
+  void CheckChunks(const std::vector<std::vector<int64_t>>& chunks) const;
   void Begin(std::vector<std::vector<int64_t>> chunks, const PromptInput& prompt,
              const CallOptions& opts, double frontend_s,
              std::chrono::steady_clock::time_point t_start);

@@ -12,4 +12,10 @@ std::unique_ptr<TextFrontend> TextFrontend::Load(const std::string& /*bundle_dir
   return nullptr;
 }
 
+std::unique_ptr<TextNormalizer> TextNormalizer::Load(const std::string& /*bundle_dir*/,
+                                                     std::string* err) {
+  if (err) *err = "this build has no text frontend";
+  return nullptr;
+}
+
 }  // namespace mobilespeech

@@ -110,6 +110,79 @@ int main(int argc, char **argv) {
   CHECK(strstr(ms_last_error(s), "silent") != NULL);
   free(silent);
 
+  /* text -> phoneme ids: every output is cleared first, NULL pointers and handles refused */
+  int32_t *pids = (int32_t *)&failures;
+  size_t n_pids = 7, *plens = (size_t *)&failures, n_plens = 7;
+  uint32_t pflags = 9;
+  const char *hello = "Hello there. How are you?";
+  CHECK(ms_synth_text_to_phonemes(NULL, hello, &pids, &n_pids, &plens, &n_plens, &pflags) ==
+        MS_ERR_INVALID_ARGUMENT);
+  CHECK(pids == NULL && n_pids == 0 && plens == NULL && n_plens == 0 && pflags == 0);
+  CHECK(ms_synth_text_to_phonemes(s, NULL, &pids, &n_pids, &plens, &n_plens, NULL) ==
+        MS_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(ms_last_error(s), "text is NULL") != NULL);
+  CHECK(ms_synth_text_to_phonemes(s, hello, NULL, &n_pids, &plens, &n_plens, NULL) ==
+        MS_ERR_INVALID_ARGUMENT);
+  CHECK(ms_synth_text_to_phonemes(s, hello, &pids, NULL, &plens, &n_plens, NULL) ==
+        MS_ERR_INVALID_ARGUMENT);
+  CHECK(ms_synth_text_to_phonemes(s, hello, &pids, &n_pids, NULL, &n_plens, NULL) ==
+        MS_ERR_INVALID_ARGUMENT);
+  CHECK(ms_synth_text_to_phonemes(s, hello, &pids, &n_pids, &plens, NULL, NULL) ==
+        MS_ERR_INVALID_ARGUMENT);
+  const ms_status no_fe = lim.has_text_frontend ? MS_ERR_INVALID_TEXT : MS_ERR_MODEL;
+  CHECK(ms_synth_text_to_phonemes(s, "a\xff\xfe b", &pids, &n_pids, &plens, &n_plens, NULL) ==
+        no_fe);
+  CHECK(ms_synth_text_to_phonemes(s, "   ", &pids, &n_pids, &plens, &n_plens, NULL) == no_fe);
+  CHECK(pids == NULL && plens == NULL && n_pids == 0 && n_plens == 0);
+  st = ms_synth_text_to_phonemes(s, hello, &pids, &n_pids, &plens, &n_plens, &pflags);
+  if (lim.has_text_frontend) {
+    CHECK(st == MS_OK && n_plens >= 1 && n_pids > n_plens && pflags == 0);
+    size_t sum = 0;
+    for (size_t i = 0; st == MS_OK && i < n_plens; ++i) sum += plens[i];
+    CHECK(sum == n_pids);
+    for (size_t i = 0; st == MS_OK && i < n_pids; ++i) {
+      CHECK(pids[i] >= 0 && pids[i] < lim.n_symbols);
+    }
+    /* the same ids as the text: the same audio */
+    float *a = NULL, *b = NULL;
+    size_t na = 0, nb = 0;
+    CHECK(ms_synth_speak(s, hello, NULL, 0, 0, 0, NULL, &a, &na) == MS_OK);
+    CHECK(ms_synth_speak_phonemes(s, pids, plens, n_plens, NULL, 0, 0, 0, NULL, &b, &nb) ==
+          MS_OK);
+    CHECK(na == nb && na > 0 && a && b && memcmp(a, b, na * sizeof(float)) == 0);
+    ms_free_audio(a);
+    ms_free_audio(b);
+  } else {
+    CHECK(st == MS_ERR_MODEL && pids == NULL && strlen(ms_last_error(s)) > 0);
+  }
+  ms_free_phonemes(pids, plens);
+  ms_free_phonemes(NULL, NULL);
+  if (lim.has_text_frontend) {
+    st = ms_synth_text_to_phonemes(s, "Hi <b>you</b>.", &pids, &n_pids, &plens, &n_plens, &pflags);
+    CHECK(st == MS_OK && (pflags & MS_CHUNK_TEXT_SKIPPED));
+    ms_free_phonemes(pids, plens);
+  }
+
+  /* normalizer alone: no handle, the bundle's assets */
+  char *words = (char *)&failures;
+  CHECK(ms_normalize_text(NULL, "x", &words) == MS_ERR_INVALID_ARGUMENT && words == NULL);
+  CHECK(ms_normalize_text("", "x", &words) == MS_ERR_INVALID_ARGUMENT);
+  CHECK(ms_normalize_text(argv[1], NULL, &words) == MS_ERR_INVALID_ARGUMENT);
+  CHECK(ms_normalize_text(argv[1], "x", NULL) == MS_ERR_INVALID_ARGUMENT);
+  CHECK(ms_normalize_text("/nonexistent/bundle", "x", &words) == MS_ERR_MODEL && words == NULL);
+  CHECK(strlen(ms_last_error(NULL)) > 0);
+  st = ms_normalize_text(argv[1], "Dr. Smith paid $5.", &words);
+  if (lim.has_text_frontend) {
+    CHECK(st == MS_OK && words && strcmp(words, "doctor smith paid five dollars.") == 0);
+    ms_free_string(words);
+    CHECK(ms_normalize_text(argv[1], "\xc0\xaf", &words) == MS_ERR_INVALID_TEXT && !words);
+    CHECK(ms_normalize_text(argv[1], " \n ", &words) == MS_OK && words && words[0] == 0);
+    ms_free_string(words);
+  } else {
+    CHECK(st == MS_ERR_MODEL && words == NULL);
+  }
+  ms_free_string(NULL);
+
   ms_timings t;
   memset(&t, 0, sizeof t);
   t.struct_size = sizeof t;

@@ -199,6 +199,7 @@ typedef union {
   ms_start_options s;
   ms_limits l;
   ms_timings t;
+  ms_request_limits r;
   unsigned char raw[8192];
 } Box;
 
@@ -530,9 +531,9 @@ int main(int argc, char **argv) {
         violation("speak failed but returned audio", ms_status_string(st));
       }
       if (s) running[slot] = 0;
-    } else if (op < 86) { /* queries */
+    } else if (op < 86) { /* queries, the text frontend alone, request limits */
       memset(&box, 0, sizeof box);
-      switch (below(6)) {
+      switch (below(9)) {
         case 0:
           box.l.struct_size = random_struct_size(sizeof(ms_limits));
           st = ms_synth_limits(s, chance(0.05) ? NULL : &box.l);
@@ -552,6 +553,51 @@ int main(int argc, char **argv) {
           break;
         case 4:
           st = ms_status_string((ms_status)(int)below(40) - 5) ? MS_OK : MS_ERR_INTERNAL;
+          break;
+        case 5: { /* text -> phoneme ids: random text, NULL outputs, the handle left alone */
+          int32_t *ids = (int32_t *)0x1;
+          size_t n_ids = 3, *lens = (size_t *)0x1, n_lens = 3;
+          uint32_t fl = 5;
+          st = ms_synth_text_to_phonemes(s, random_text(), chance(0.05) ? NULL : &ids,
+                                         chance(0.05) ? NULL : &n_ids,
+                                         chance(0.05) ? NULL : &lens,
+                                         chance(0.05) ? NULL : &n_lens, chance(0.3) ? NULL : &fl);
+          if (st == MS_OK) {
+            size_t sum = 0;
+            for (size_t i = 0; i < n_lens; ++i) sum += lens[i];
+            if (sum != n_ids || n_lens == 0) violation("text_to_phonemes", "lengths do not add up");
+            for (size_t i = 0; i < n_ids; ++i) {
+              if (ids[i] < 0 || ids[i] >= lim.n_symbols) {
+                violation("text_to_phonemes", "id out of range");
+                break;
+              }
+            }
+            ms_free_phonemes(ids, lens);
+          } else if ((ids != NULL && ids != (int32_t *)0x1) || (lens != NULL && lens != (size_t *)0x1)) {
+            violation("text_to_phonemes failed but returned arrays", ms_status_string(st));
+          }
+          break;
+        }
+        case 6: { /* normalizer: pristine, damaged or missing bundles; random text */
+          const char *dirs[] = {g_bundle, g_bundle, g_variant, NULL, "", "/nonexistent", g_work};
+          char *words = (char *)0x1;
+          st = ms_normalize_text(dirs[below(7)], random_text(), chance(0.05) ? NULL : &words);
+          if (st == MS_OK) {
+            if (!words) violation("normalize_text", "MS_OK without a string");
+            ms_free_string(words);
+          } else if (words != NULL && words != (char *)0x1) {
+            violation("normalize_text failed but returned a string", ms_status_string(st));
+          } else if (!ms_last_error(NULL)[0]) {
+            violation("normalize_text failed without a message", ms_status_string(st));
+          }
+          break;
+        }
+        case 7:
+          box.r.struct_size = random_struct_size(sizeof(ms_request_limits));
+          st = ms_get_request_limits(chance(0.05) ? NULL : &box.r);
+          if (st == MS_OK && box.r.struct_size >= sizeof box.r && box.r.max_steps_per_layer < 1) {
+            violation("request limits", "max_steps_per_layer < 1");
+          }
           break;
         default:
           st = ms_last_error(s) ? MS_OK : MS_ERR_INTERNAL;

@@ -66,6 +66,57 @@ bool ReadFile(const std::string& path, std::string* out) {
   return true;
 }
 
+// A bundle folder's manifest.json and its "frontend" section (the assets' names and sizes).
+// *sec points into *manifest.
+bool ReadFrontendSection(const std::string& dir, json::Value* manifest, const json::Value** sec,
+                         std::string* err) {
+  std::string text;
+  if (!ReadFile(dir + "manifest.json", &text)) {
+    *err = "cannot read " + dir + "manifest.json";
+    return false;
+  }
+  if (!json::Parse(text, manifest, err)) {
+    *err = dir + "manifest.json: " + *err;
+    return false;
+  }
+  *sec = manifest->find("frontend");
+  if (!*sec || !(*sec)->is_object()) {
+    *err = "the bundle has no text frontend assets (manifest.json \"frontend\"): re-export it";
+    return false;
+  }
+  return true;
+}
+
+// A file name of the "frontend" section (a plain name inside the bundle).
+bool SectionFile(const json::Value& sec, const char* key, std::string* out, std::string* err) {
+  const json::Value* v = sec.find(key);
+  if (!v || !v->is_string() || v->as_string().empty() ||
+      v->as_string().find('/') != std::string::npos) {
+    *err = std::string("manifest.json \"frontend\" lacks a valid \"") + key + "\"";
+    return false;
+  }
+  *out = v->as_string();
+  return true;
+}
+
+// A number of the "frontend" section, 1..1e6.
+bool SectionInt(const json::Value& sec, const char* key, int* out, std::string* err) {
+  const json::Value* v = sec.find(key);
+  if (!v || !v->is_number() || !(v->as_double() >= 1 && v->as_double() <= 1e6)) {
+    *err = std::string("manifest.json \"frontend\" lacks a valid \"") + key + "\"";
+    return false;
+  }
+  *out = static_cast<int>(v->as_double());
+  return true;
+}
+
+bool CheckFormatVersion(int version, std::string* err) {
+  if (version == kFormatVersion) return true;
+  *err = "frontend assets have format version " + std::to_string(version) +
+         ", this runtime reads version " + std::to_string(kFormatVersion);
+  return false;
+}
+
 std::string PyList(const std::vector<std::string>& items) {
   std::string out = "[";
   for (std::size_t i = 0; i < items.size(); ++i) {
@@ -151,50 +202,17 @@ bool TextFrontendImpl::Init(const std::string& bundle_dir,
 
   const std::string dir = bundle_dir.empty() || bundle_dir.back() == '/' ? bundle_dir
                                                                           : bundle_dir + "/";
-  std::string text;
   json::Value manifest;
-  if (!ReadFile(dir + "manifest.json", &text)) {
-    *err = "cannot read " + dir + "manifest.json";
-    return false;
-  }
-  if (!json::Parse(text, &manifest, err)) {
-    *err = dir + "manifest.json: " + *err;
-    return false;
-  }
-  const json::Value* sec = manifest.find("frontend");
-  if (!sec || !sec->is_object()) {
-    *err = "the bundle has no text frontend assets (manifest.json \"frontend\"): re-export it";
-    return false;
-  }
-  auto str = [&](const char* key, std::string* out) {
-    const json::Value* v = sec->find(key);
-    if (!v || !v->is_string() || v->as_string().empty() ||
-        v->as_string().find('/') != std::string::npos) {
-      *err = std::string("manifest.json \"frontend\" lacks a valid \"") + key + "\"";
-      return false;
-    }
-    *out = v->as_string();
-    return true;
-  };
-  auto num = [&](const char* key, int* out) {
-    const json::Value* v = sec->find(key);
-    if (!v || !v->is_number() || !(v->as_double() >= 1 && v->as_double() <= 1e6)) {
-      *err = std::string("manifest.json \"frontend\" lacks a valid \"") + key + "\"";
-      return false;
-    }
-    *out = static_cast<int>(v->as_double());
-    return true;
-  };
+  const json::Value* sec = nullptr;
+  if (!ReadFrontendSection(dir, &manifest, &sec, err)) return false;
   int version = 0, max_letters = 0, max_steps = 0, hidden = 0;
   std::string lexicon_file, g2p_file, fold_file;
-  if (!num("version", &version) || !str("lexicon", &lexicon_file) || !str("g2p", &g2p_file) ||
-      !str("fold", &fold_file) || !num("g2p_max_letters", &max_letters) ||
-      !num("g2p_max_steps", &max_steps) || !num("g2p_hidden", &hidden)) {
-    return false;
-  }
-  if (version != kFormatVersion) {
-    *err = "frontend assets have format version " + std::to_string(version) +
-           ", this runtime reads version " + std::to_string(kFormatVersion);
+  if (!SectionInt(*sec, "version", &version, err) ||
+      !SectionFile(*sec, "lexicon", &lexicon_file, err) ||
+      !SectionFile(*sec, "g2p", &g2p_file, err) || !SectionFile(*sec, "fold", &fold_file, err) ||
+      !SectionInt(*sec, "g2p_max_letters", &max_letters, err) ||
+      !SectionInt(*sec, "g2p_max_steps", &max_steps, err) ||
+      !SectionInt(*sec, "g2p_hidden", &hidden, err) || !CheckFormatVersion(version, err)) {
     return false;
   }
   // g2p._MAX_NEURAL_LETTERS of the exporting Python; the split needs at least 7 letters.
@@ -519,7 +537,92 @@ bool TextFrontendImpl::EncodeWithNotices(const std::string& utf8_text,
   return false;
 }
 
+// The words said: sentences of the normalizer after the frontend's tag removal, each as
+// normalize.join_tokens writes it, joined by " ".
+std::string NormalizedWords(const fe::Normalizer& normalizer, const std::u32string& text) {
+  bool tags = false;
+  std::string out;
+  for (const Tokens& sentence : normalizer.Normalize(StripTags(text, &tags))) {
+    if (!out.empty()) out += ' ';
+    out += fe::JoinTokens(sentence);
+  }
+  return out;
+}
+
+class TextNormalizerImpl final : public TextNormalizer {
+ public:
+  bool Init(const std::string& bundle_dir, std::string* err) {
+    const std::string dir = bundle_dir.empty() || bundle_dir.back() == '/' ? bundle_dir
+                                                                            : bundle_dir + "/";
+    json::Value manifest;
+    const json::Value* sec = nullptr;
+    if (!ReadFrontendSection(dir, &manifest, &sec, err)) return false;
+    int version = 0;
+    std::string lexicon_file, fold_file;
+    if (!SectionInt(*sec, "version", &version, err) ||
+        !SectionFile(*sec, "lexicon", &lexicon_file, err) ||
+        !SectionFile(*sec, "fold", &fold_file, err) || !CheckFormatVersion(version, err) ||
+        !fold_.Load(dir + fold_file, err) || !lexicon_.Load(dir + lexicon_file, err)) {
+      return false;
+    }
+    // config.frontend.max_chars, as bundle.cc reads it (absent: FrontendConfig's default)
+    const json::Value* cfg = manifest.find("config");
+    const json::Value* fe_cfg = cfg ? cfg->find("frontend") : nullptr;
+    const json::Value* mc = fe_cfg ? fe_cfg->find("max_chars") : nullptr;
+    if (mc && mc->is_integer() && mc->as_int() >= 1 && mc->as_int() <= (1 << 24)) {
+      max_chars_ = static_cast<std::size_t>(mc->as_int());
+    }
+    normalizer_ = std::make_unique<fe::Normalizer>(
+        &fold_, [this](const std::string& w) { return lexicon_.Contains(w); });
+    return true;
+  }
+
+  std::size_t max_chars() const override { return max_chars_; }
+
+  bool Normalize(const std::string& utf8_text, std::string* out,
+                 std::string* err) const override {
+    try {
+      const std::u32string text = utf8::Decode(utf8_text);
+      if (text.size() > max_chars_) {
+        *err = "text is " + std::to_string(text.size()) + " characters long; the limit is " +
+               std::to_string(max_chars_) +
+               " characters per request: split it into shorter pieces";
+        return false;
+      }
+      *out = NormalizedWords(*normalizer_, text);
+      return true;
+    } catch (const std::bad_alloc&) {
+      *err = "out of memory while reading the text";
+    } catch (...) {
+      *err = "internal error in the text normalizer";
+    }
+    return false;
+  }
+
+ private:
+  std::size_t max_chars_ = FrontendLimits().max_chars;
+  fe::TextFold fold_;
+  fe::Lexicon lexicon_;
+  std::unique_ptr<fe::Normalizer> normalizer_;
+};
+
 }  // namespace
+
+std::unique_ptr<TextNormalizer> TextNormalizer::Load(const std::string& bundle_dir,
+                                                     std::string* err) {
+  std::string local_err;
+  std::string* e = err ? err : &local_err;
+  try {
+    auto n = std::make_unique<TextNormalizerImpl>();
+    if (!n->Init(bundle_dir, e)) return nullptr;
+    return n;
+  } catch (const std::bad_alloc&) {
+    *e = "out of memory while loading the text normalizer";
+  } catch (...) {
+    *e = "internal error while loading the text normalizer";
+  }
+  return nullptr;
+}
 
 std::unique_ptr<TextFrontend> TextFrontend::Load(const std::string& bundle_dir,
                                                  const std::vector<std::string>& symbols,

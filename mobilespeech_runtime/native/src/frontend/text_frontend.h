@@ -45,4 +45,22 @@ class TextFrontend {
   }
 };
 
+// The normalizer alone (a bundle's fold table and lexicon; no g2p program): the words the
+// frontend reads for a text, for ms_normalize_text.
+class TextNormalizer {
+ public:
+  // Loads the assets named in the bundle's manifest.json "frontend" section; max_chars is the
+  // bundle's config.frontend.max_chars (FrontendLimits' default when absent). Returns nullptr
+  // and sets *err on failure.
+  static std::unique_ptr<TextNormalizer> Load(const std::string& bundle_dir, std::string* err);
+  virtual ~TextNormalizer() = default;
+
+  virtual std::size_t max_chars() const = 0;
+  // normalize.normalize_text after the frontend's tag removal: every sentence as
+  // normalize.join_tokens writes it, joined by " " ("" when no word is left). False and a
+  // user-facing message in *err for text over max_chars characters. Never throws.
+  virtual bool Normalize(const std::string& utf8_text, std::string* out,
+                         std::string* err) const = 0;
+};
+
 }  // namespace mobilespeech
