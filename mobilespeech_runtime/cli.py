@@ -147,12 +147,12 @@ def _read_audio_input(
     return data, rate
 
 
-def _check_pronounceable(text: str) -> None:
+def _check_pronounceable(text: str, bundle: Path | None) -> None:
     """Text with nothing to say is refused before the model loads: the core's normalizer
     (no bundle needed) leaves no word of it."""
     from .native_binding import normalize_text
 
-    if not normalize_text(text).strip():
+    if not normalize_text(text, bundle).strip():
         raise InvalidTextError(
             "text has nothing to pronounce: no English letters or numbers were left after "
             "removing unsupported characters (emoji, symbols, non-Latin scripts)"
@@ -247,7 +247,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
     else:
         text = args.text
     check_text(text, limits["max_chars"])
-    _check_pronounceable(text)
+    _check_pronounceable(text, limits["bundle"])
     if limits["n_codebooks"] is not None:
         check_steps(args.steps, limits["n_codebooks"])
     keep = [args.prompt, args.text_file]
