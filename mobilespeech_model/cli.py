@@ -36,7 +36,8 @@ def _load(args: argparse.Namespace):  # noqa: ANN202 - returns a ReferenceSynthe
 
         print("WARNING: --untrained-tiny uses random weights; the output is noise.",
               file=sys.stderr)
-        return ReferenceSynthesizer(EagerBackend(MobileSpeech(tiny_config()), threads), threads)
+        model = MobileSpeech(tiny_config())
+        return ReferenceSynthesizer(EagerBackend(model, num_threads=threads), threads)
     if args.checkpoint:
         if not Path(args.checkpoint).is_file():
             raise FileAccessError(f"no checkpoint file at {args.checkpoint}")

@@ -147,16 +147,18 @@ def _read_audio_input(
     return data, rate
 
 
-def _check_pronounceable(text: str, bundle: Path | None) -> None:
-    """Text with nothing to say is refused before the model loads: the core's normalizer
-    (no bundle needed) leaves no word of it."""
+def _check_pronounceable(text: str, bundle: Path | None) -> str:
+    """The words the core's normalizer reads in ``text`` (the bundle's lexicon, no program
+    loaded); text with nothing to say is refused before the model loads."""
     from .native_binding import normalize_text
 
-    if not normalize_text(text, bundle).strip():
+    words = normalize_text(text, bundle)
+    if not words.strip():
         raise InvalidTextError(
             "text has nothing to pronounce: no English letters or numbers were left after "
             "removing unsupported characters (emoji, symbols, non-Latin scripts)"
         )
+    return words
 
 
 def _load(args: argparse.Namespace):  # noqa: ANN202 - returns a Synthesizer
@@ -309,11 +311,10 @@ def cmd_resynth(args: argparse.Namespace) -> int:
 
 def cmd_normalize(args: argparse.Namespace) -> int:
     """The words the voice will say, on one line (the core's normalizer)."""
-    from .native_binding import normalize_text
 
     text = read_text_file(args.text_file, MAX_NORMALIZE_CHARS) if args.text_file else args.text
     check_text(text, MAX_NORMALIZE_CHARS)
-    print(normalize_text(text))
+    print(_check_pronounceable(text, None))
     return 0
 
 
