@@ -467,3 +467,27 @@ def test_eval_voices_grow_the_zeroshot_set_and_keep_its_utterances(tmp_path: Pat
     assert C.build_corpus(tmp_path / "v2", 12, **kw) == new
     with pytest.raises(C.CorpusError, match="no evaluation-only voice"):
         C.build_corpus(tmp_path / "v1", 12, eval_voices=True, **kw)
+
+
+def test_prompt_takes_join_other_takes_but_keep_the_cases(tmp_path: Path) -> None:
+    """--prompt-takes 2: the same cases and similarity references; TTS is prompted with the
+    reference take plus one more take of the voice (never the target), 0.3 s apart."""
+    import soundfile as sf
+
+    utts = [Utterance(f"a_{i}", "a", tmp_path / f"a_{i}.wav", f"t {i}", "zeroshot")
+            for i in range(4)]
+    for i, u in enumerate(utts):
+        sf.write(u.wav_path, np.full(1000 * (i + 1), 0.1 * (i + 1), np.float32), 8000)
+    one = ev.zeroshot_cases(utts, "zeroshot", 4, seed=0)
+    two = ev.zeroshot_cases(utts, "zeroshot", 4, seed=0, prompt_takes=2,
+                            prompt_dir=tmp_path / "p")
+    assert [(c.utt_id, c.prompt_wav) for c in one] == [(c.utt_id, c.prompt_wav) for c in two]
+    for c in two:
+        joined, sr = sf.read(c.synth_prompt, dtype="float32")
+        first, _ = sf.read(c.prompt_wav, dtype="float32")
+        assert sr == 8000 and joined.size > first.size + 2400
+        np.testing.assert_allclose(joined[: first.size], first, atol=1e-4)
+        target_level = float(sf.read(c.wav, dtype="float32")[0][0])
+        tail = joined[first.size + 2400:]
+        assert not np.allclose(tail, target_level, atol=1e-4)  # the other take is not the target
+    assert one[0].synth_prompt is None

@@ -94,6 +94,9 @@ class Case:
     wav: Path
     prompt_id: str
     prompt_wav: Path
+    # what TTS is prompted with when it is not prompt_wav alone (--prompt-takes: several takes
+    # of the voice joined); similarity is still measured against prompt_wav, so figures compare
+    synth_prompt: Path | None = None
 
 
 def _log(msg: str) -> None:
@@ -101,10 +104,14 @@ def _log(msg: str) -> None:
 
 
 def zeroshot_cases(
-    utts: Sequence[Utterance], split: str, n: int, seed: int, name: str = "zeroshot"
+    utts: Sequence[Utterance], split: str, n: int, seed: int, name: str = "zeroshot",
+    prompt_takes: int = 1, prompt_dir: Path | None = None,
 ) -> list[Case]:
     """``n`` utterances of ``split``, round-robin over its voices, each with another take of
-    the same voice as prompt (voices with a single utterance are skipped)."""
+    the same voice as prompt (voices with a single utterance are skipped). ``prompt_takes`` > 1
+    prompts TTS with that many other takes joined by 0.3 s of silence (written to
+    ``prompt_dir``; the runtime keeps the first max_prompt_seconds), a lever of issue 23; the
+    same cases and similarity references as with one take."""
     by_spk: dict[str, list[Utterance]] = defaultdict(list)
     seen: set[str] = set()
     for u in utts:
@@ -126,11 +133,31 @@ def zeroshot_cases(
         for q in queues:
             if depth < len(q) and len(out) < n:
                 t, p = q[depth]
-                out.append(
-                    Case(name, t.utt_id, t.speaker, t.text, t.wav_path, p.utt_id, p.wav_path)
-                )
+                joined = (_joined_prompt(t, by_spk[t.speaker], p, prompt_takes,
+                                         prompt_dir or Path(".")) if prompt_takes > 1 else None)
+                out.append(Case(name, t.utt_id, t.speaker, t.text, t.wav_path, p.utt_id,
+                                p.wav_path, joined))
         depth += 1
     return out
+
+
+def _joined_prompt(target: Utterance, takes: Sequence[Utterance], first: Utterance, k: int,
+                   folder: Path) -> Path:
+    """``first`` and the next takes of the voice (never ``target``), joined: one wav."""
+    others = sorted((u for u in takes if u.utt_id not in (target.utt_id, first.utt_id)),
+                    key=lambda u: u.utt_id)
+    chosen = [first, *others[: k - 1]]
+    parts, rate = [], None
+    for u in chosen:
+        a, r = _read(u.wav_path)
+        if rate is not None and r != rate:
+            raise MobileSpeechError(f"{u.wav_path}: {r} Hz, the voice's other takes {rate} Hz")
+        rate = r
+        parts += [a, np.zeros(int(0.3 * r), np.float32)]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{target.utt_id}_prompt{len(chosen)}.wav"
+    write_wav(path, np.concatenate(parts[:-1]), rate)
+    return path
 
 
 _TRANSCRIPT_LINE = re.compile(r"^\s*(?:<s>)?\s*(.*?)\s*(?:</s>)?\s*\(([^()]+)\)\s*$")
@@ -414,7 +441,8 @@ def run(
             if not resynth_only:
                 t = time.perf_counter()
                 try:
-                    tts = synth.synthesize(c.text, c.prompt_wav, seed=seed + k).samples
+                    tts = synth.synthesize(c.text, c.synth_prompt or c.prompt_wav,
+                                           seed=seed + k).samples
                 except MobileSpeechError as e:
                     failed.append(f"{c.utt_id}: {e}")
                 else:
@@ -579,6 +607,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-real", action="store_true", help="skip the LibriVox clips")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument(
+        "--prompt-takes",
+        type=int,
+        default=1,
+        help="prompt zero-shot TTS with this many takes of the voice joined (default 1); "
+        "similarity is measured against the first, as with 1",
+    )
+    ap.add_argument(
         "--steps",
         type=steps_arg,
         help="override the bundle's unmasking steps per codec layer, e.g. 16,4,2,1,1,1",
@@ -620,7 +655,8 @@ def main(argv: list[str] | None = None) -> int:
             cases: list[Case] = []
             if args.corpus:
                 utts = [u for c in args.corpus for u in load_any(c)]
-                zs = zeroshot_cases(utts, args.split, args.n, args.seed)
+                zs = zeroshot_cases(utts, args.split, args.n, args.seed,
+                                    prompt_takes=args.prompt_takes, prompt_dir=out / "prompts")
                 if not zs:
                     raise MobileSpeechError(
                         f"no {args.split!r} voices with two utterances in {args.corpus}"
