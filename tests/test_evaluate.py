@@ -491,3 +491,32 @@ def test_prompt_takes_join_other_takes_but_keep_the_cases(tmp_path: Path) -> Non
         tail = joined[first.size + 2400:]
         assert not np.allclose(tail, target_level, atol=1e-4)  # the other take is not the target
     assert one[0].synth_prompt is None
+
+
+def test_loudest_window_picks_the_speech_and_keeps_short_prompts() -> None:
+    rate = 1000
+    audio = np.zeros(5 * rate, np.float32)
+    audio[3000:3800] = 0.5  # the only loud stretch, 0.8 s
+    win = ev.loudest_window(audio, rate, 1.0)
+    assert win.size == rate and float(np.sum(win**2)) == pytest.approx(0.25 * 800)
+    short = np.ones(500, np.float32)
+    assert ev.loudest_window(short, rate, 1.0) is short
+    with pytest.raises(ev.MobileSpeechError, match="prompt-window"):
+        ev.loudest_window(audio, rate, 0.0)
+
+
+def test_windowed_prompts_cut_the_synthesis_prompt_only(tmp_path: Path) -> None:
+    """--prompt-window: TTS gets the loudest S seconds of its prompt (of the joined takes
+    when given); the cases and their similarity reference stay the same."""
+    import soundfile as sf
+
+    utts = [Utterance(f"a_{i}", "a", tmp_path / f"a_{i}.wav", f"t {i}", "zeroshot")
+            for i in range(3)]
+    for u in utts:
+        sf.write(u.wav_path, np.full(3000, 0.1, np.float32), 1000)
+    cases = ev.zeroshot_cases(utts, "zeroshot", 3, seed=0)
+    cut = ev.windowed_prompts(cases, 1.5, tmp_path / "p")
+    assert [(c.utt_id, c.prompt_wav) for c in cases] == [(c.utt_id, c.prompt_wav) for c in cut]
+    for c in cut:
+        data, sr = sf.read(c.synth_prompt, dtype="float32")
+        assert sr == 1000 and data.size == 1500

@@ -48,7 +48,7 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -158,6 +158,35 @@ def _joined_prompt(target: Utterance, takes: Sequence[Utterance], first: Utteran
     path = folder / f"{target.utt_id}_prompt{len(chosen)}.wav"
     write_wav(path, np.concatenate(parts[:-1]), rate)
     return path
+
+
+def loudest_window(audio: np.ndarray, rate: int, seconds: float) -> np.ndarray:
+    """The ``seconds``-long stretch of ``audio`` with the most energy (10 ms hops), or all of
+    it when it is shorter: the prompt-window lever of issue 23 (the SMD trained on prompts cut
+    from 15-45 % of an utterance, ~0.5-2.5 s, while evaluation prompts are whole takes)."""
+    n = int(round(seconds * rate))
+    if n <= 0:
+        raise MobileSpeechError(f"--prompt-window must be > 0 s, got {seconds}")
+    if len(audio) <= n:
+        return audio
+    energy = np.concatenate([[0.0], np.cumsum(audio.astype(np.float64) ** 2)])
+    hop = max(1, rate // 100)
+    starts = np.arange(0, len(audio) - n + 1, hop)
+    best = int(starts[np.argmax(energy[starts + n] - energy[starts])])
+    return audio[best : best + n]
+
+
+def windowed_prompts(cases: Sequence[Case], seconds: float, folder: Path) -> list[Case]:
+    """Each case's TTS prompt (its joined takes, else its prompt take) cut to its loudest
+    ``seconds``; similarity stays measured against the whole prompt take, so figures compare."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for c in cases:
+        a, r = _read(c.synth_prompt or c.prompt_wav)
+        path = folder / f"{c.set}_{c.utt_id}_window{seconds:g}s.wav"
+        write_wav(path, loudest_window(a, r, seconds), r)
+        out.append(replace(c, synth_prompt=path))
+    return out
 
 
 _TRANSCRIPT_LINE = re.compile(r"^\s*(?:<s>)?\s*(.*?)\s*(?:</s>)?\s*\(([^()]+)\)\s*$")
@@ -614,6 +643,13 @@ def main(argv: list[str] | None = None) -> int:
         "similarity is measured against the first, as with 1",
     )
     ap.add_argument(
+        "--prompt-window",
+        type=float,
+        metavar="S",
+        help="prompt TTS with the loudest S seconds of its prompt (after --prompt-takes); "
+        "similarity is still measured against the whole take",
+    )
+    ap.add_argument(
         "--steps",
         type=steps_arg,
         help="override the bundle's unmasking steps per codec layer, e.g. 16,4,2,1,1,1",
@@ -664,6 +700,8 @@ def main(argv: list[str] | None = None) -> int:
                 cases += zs
             if not args.no_real:
                 cases += librivox_cases(args.real_dir)
+            if args.prompt_window is not None:
+                cases = windowed_prompts(cases, args.prompt_window, out / "prompts")
             M.whisper_base_path()  # assembled once, before synthesis: a bad install fails fast
             if args.prompt is not None and not args.prompt.is_file():
                 raise MobileSpeechError(f"--prompt: no such file: {args.prompt}")
