@@ -276,3 +276,48 @@ def test_ddp_two_cpu_processes_on_gloo(tmp_path: Path) -> None:
         ]
     )
     assert MobileSpeech.load(tmp_path / MODEL)[1]["steps"] == 3
+
+
+def test_gpu_pack_round_trip_through_the_gpu_script_on_the_cpu(tmp_path: Path) -> None:
+    """pack (no mels, float16 TTS weights) -> training/gpu_train_tts.sh (its CPU path, the
+    same command a lent GPU runs) -> the weights that come back -> unpack to a checkpoint."""
+    from mobilespeech_runtime.errors import MobileSpeechError
+    from training import gpu_pack
+
+    run = tmp_path / "run"
+    _fake_prepared(run)
+    torch.manual_seed(0)
+    init = MobileSpeech(tiny_config())  # the corpus's codec (same seed as _fake_prepared)
+    with torch.no_grad():
+        for p in init.smd.parameters():
+            p.add_(0.25)
+    init.save(tmp_path / "init.pt")
+    packed = tmp_path / "packed"
+    sizes = gpu_pack.pack(run / PREPARED, packed, tmp_path / "init.pt")
+    assert set(sizes) == {"prepared.pt", "init_tts.pt"}
+    slim = torch.load(packed / "prepared.pt", weights_only=False)
+    assert all("mel" not in it and "durations" in it for it in slim["items"])
+    # the warm start is the init's TTS weights in float16 (no codec)
+    warm = MobileSpeech(tiny_config())
+    warm.codec.load_state_dict(slim["codec"])
+    gpu_pack.load_tts_weights(warm, packed / "init_tts.pt")
+    for k, v in init.state_dict().items():
+        torch.testing.assert_close(warm.state_dict()[k], v, rtol=1e-3, atol=1e-3)
+    out = tmp_path / "out"
+    _run(["bash", "training/gpu_train_tts.sh", str(packed), "0", "--steps", "2",
+          "--max-frames", "200", "--threads", "1"],
+         {"OUT": str(out), "PYTHON": sys.executable, "CUDA_VISIBLE_DEVICES": ""})
+    assert (out / "tts_history.json").is_file()
+    gpu_pack.unpack(run / PREPARED, out / "tts_weights.pt", tmp_path / "back.pt")
+    back, _ = MobileSpeech.load(tmp_path / "back.pt")
+    trained, extra = MobileSpeech.load(packed / MODEL)
+    assert extra["steps"] == 2
+    for k, v in trained.state_dict().items():
+        torch.testing.assert_close(back.state_dict()[k], v, rtol=1e-3, atol=1e-3)
+    init_sd = init.state_dict()
+    assert any(not torch.allclose(v, init_sd[k], atol=1e-3)
+               for k, v in trained.state_dict().items() if k.startswith("smd."))  # it trained
+    other = MobileSpeech(tiny_config())  # another codec: refused
+    other.save(tmp_path / "other.pt")
+    with pytest.raises(MobileSpeechError, match="codec"):
+        gpu_pack.pack(run / PREPARED, tmp_path / "x", tmp_path / "other.pt")

@@ -45,6 +45,7 @@ from .aligner import Aligner, beta_binomial_prior, forward_sum_loss, monotonic_a
 from .common import load_state, save_state, setup, teardown
 from .corpus import load_any
 from .features import log_mel
+from .gpu_pack import is_tts_weights, load_tts_weights
 from .texts import text_key
 
 N_MELS = 80
@@ -311,7 +312,11 @@ def validate(
 
 def _warm_start(model: MobileSpeech, init: Path) -> None:
     """Start from a trained model (e.g. the demo, via ``export.recover``) instead of random
-    weights. Its codec must be the one the corpus was tokenized with (prepare --codec INIT)."""
+    weights. Its codec must be the one the corpus was tokenized with (prepare --codec INIT).
+    A TTS weights file (``gpu_pack``: no codec, float16) starts from its weights alone."""
+    if is_tts_weights(init):
+        load_tts_weights(model, init)
+        return
     other, _ = MobileSpeech.load(init)
     if other.cfg.model != model.cfg.model:
         raise MobileSpeechError(f"{init}: its model config differs from the prepared corpus's")
