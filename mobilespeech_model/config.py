@@ -24,6 +24,10 @@ class FrontendConfig:
     # Word-boundary symbols cost at least one 20 ms frame each under hard alignment, so the
     # demo model is trained without them; the frontend still uses them to split long text.
     word_boundaries: bool = False
+    # A <sil> before every chunk, so the aligner gives a recording's lead-in silence (~110 ms in
+    # the synthetic corpus) to it and not to the first phoneme, which otherwise learns to start
+    # silent and swallows a short first word ("It runs ..."). Trained with it on, or not at all.
+    leading_pause: bool = False
 
 
 @dataclass

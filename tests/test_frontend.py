@@ -292,6 +292,23 @@ def test_every_emitted_symbol_is_in_the_table(fe: Frontend) -> None:
     assert [DEFAULT_SYMBOLS.decode(i) for i in with_wb.encode(text)] == sentences
 
 
+
+def test_leading_pause_starts_every_chunk_with_sil(fe: Frontend) -> None:
+    """FrontendConfig.leading_pause: a <sil> before each chunk (the recording's lead-in goes
+    there, not into the first phoneme), the chunk still within max_phonemes."""
+    text = "It runs. It runs on your phone, and on your watch, and on your television set."
+    plain = fe.encode(text)
+    lead = Frontend(FrontendConfig(leading_pause=True), cache_dir=fe.g2p.cache_dir)
+    assert lead.encode(text) == [[DEFAULT_SYMBOLS.id(SIL), *c] for c in plain]
+    small = Frontend(FrontendConfig(max_phonemes=12, leading_pause=True),
+                     cache_dir=fe.g2p.cache_dir)
+    chunks = small.encode(text)
+    assert len(chunks) > 2 and all(len(c) <= 12 and c[0] == DEFAULT_SYMBOLS.id(SIL)
+                                   for c in chunks)
+    with pytest.raises(ConfigError, match="at least 3"):
+        Frontend(FrontendConfig(max_phonemes=2, leading_pause=True), cache_dir=fe.g2p.cache_dir)
+
+
 # ---------------------------------------------------------------------------------------------
 # Symbols and splitting
 

@@ -266,6 +266,31 @@ def test_text_to_phonemes_gives_the_ids_synthesis_uses(nb, tiny_bundle_with_fron
                 s.start(bad)  # type: ignore[arg-type]
 
 
+def test_manifest_leading_pause_reaches_the_core_frontend(nb, tiny_bundle_with_frontend: Path,  # noqa: ANN001
+                                                        tmp_path: Path) -> None:
+    """config.frontend.leading_pause (a model trained with a <sil> before each chunk): the
+    core's ids are the plain ones with that <sil> first, as the Python frontend's; a
+    non-boolean value is a malformed manifest."""
+    from mobilespeech_model.reference import ReferenceSynthesizer
+
+    text = "It runs. It runs on your phone."
+    with nb.NativeSynthesizer(tiny_bundle_with_frontend, num_threads=1) as s:
+        if not s.has_text_frontend:
+            pytest.skip("this build has no C++ text frontend")
+        plain, sil = s.text_to_phonemes(text), s.symbols.index("<sil>")
+    root = _copy(tiny_bundle_with_frontend, tmp_path / "lead")
+    _edit_manifest(root, lambda m: m["config"]["frontend"].update(leading_pause=True))
+    with nb.NativeSynthesizer(root, num_threads=1) as s:
+        lead = s.text_to_phonemes(text)
+    assert lead == [[sil, *c] for c in plain]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert ReferenceSynthesizer.from_bundle(root, num_threads=1).encode_text(text) == lead
+    _edit_manifest(root, lambda m: m["config"]["frontend"].update(leading_pause="yes"))
+    with pytest.raises(BundleError, match="leading_pause"):
+        nb.NativeSynthesizer(root, num_threads=1)
+
+
 @pytest.fixture()
 def bundle_without_frontend(tiny_bundle: Path, tmp_path: Path) -> Path:
     """The tiny bundle with no "frontend" section in its manifest (phoneme ids only)."""

@@ -421,15 +421,18 @@ def test_encode_agrees_fast(cli: Path, bundle: Path, fe: Frontend, cache_dir: Pa
 
 
 def test_chunking_and_word_boundaries_agree(cli: Path, bundle: Path, cache_dir: Path) -> None:
-    """split_symbols at a small max_phonemes, with and without <wb> ids."""
+    """split_symbols at a small max_phonemes, with and without <wb> ids and a leading <sil>."""
     rng = random.Random(4)
     lines = EDGE_CASES + _corpus(150) + [" ".join(_corpus(40)[i:i + 6]) for i in range(0, 36, 6)]
     lines += ["Pneumonoultramicroscopicsilicovolcanoconiosis" * 3]
-    for limit, wb in ((9, True), (24, False), (2, True)):
-        fe = Frontend(FrontendConfig(max_phonemes=limit, word_boundaries=wb), cache_dir=cache_dir)
-        args = ["--max-phonemes", str(limit)] + (["--word-boundaries"] if wb else [])
+    for limit, wb, lead in ((9, True, False), (24, False, False), (2, True, False),
+                            (10, False, True), (3, True, True)):
+        fe = Frontend(FrontendConfig(max_phonemes=limit, word_boundaries=wb, leading_pause=lead),
+                      cache_dir=cache_dir)
+        args = (["--max-phonemes", str(limit)] + (["--word-boundaries"] if wb else [])
+                + (["--leading-pause"] if lead else []))
         r = compare(cli, bundle, fe, lines, cache_dir, args)
-        f = report(f"chunks max_phonemes={limit} wb={wb}", r, lines)
+        f = report(f"chunks max_phonemes={limit} wb={wb} leading_pause={lead}", r, lines)
         assert f["untagged"] >= MIN_UNTAGGED
     del rng
 

@@ -321,3 +321,18 @@ def test_gpu_pack_round_trip_through_the_gpu_script_on_the_cpu(tmp_path: Path) -
     other.save(tmp_path / "other.pt")
     with pytest.raises(MobileSpeechError, match="codec"):
         gpu_pack.pack(run / PREPARED, tmp_path / "x", tmp_path / "other.pt")
+
+
+def test_phoneme_ids_keep_one_leading_pause_per_utterance() -> None:
+    """With FrontendConfig.leading_pause the utterance starts with <sil> (its recording's one
+    lead-in); later sentences lose theirs, their pause is the previous sentence's end."""
+    from types import SimpleNamespace
+
+    from mobilespeech_model.config import FrontendConfig
+    from training.train_tts import phoneme_ids
+
+    chunks = [[1, 5, 6, 1], [1, 7, 1]]  # <sil> a b <sil> | <sil> c <sil>
+    lead = SimpleNamespace(config=FrontendConfig(leading_pause=True), encode=lambda _t: chunks)
+    assert phoneme_ids(lead, "x") == [1, 5, 6, 1, 7, 1]  # type: ignore[arg-type]
+    plain = SimpleNamespace(config=FrontendConfig(), encode=lambda _t: [[5, 6, 1], [7, 1]])
+    assert phoneme_ids(plain, "x") == [5, 6, 1, 7, 1]  # type: ignore[arg-type]

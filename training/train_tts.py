@@ -56,8 +56,12 @@ MODEL = "model.pt"
 
 
 def phoneme_ids(frontend: Frontend, text: str) -> list[int]:
-    """All sentences of an utterance as one id sequence (what the model reads)."""
-    return [i for sent in frontend.encode(text) for i in sent]
+    """All sentences of an utterance as one id sequence (what the model reads). With
+    ``FrontendConfig.leading_pause`` only the first keeps its leading <sil>: the recording has
+    one lead-in, and a sentence's end already holds the pause to the next."""
+    chunks = frontend.encode(text)
+    skip = 1 if frontend.config.leading_pause else 0
+    return [i for k, sent in enumerate(chunks) for i in (sent[skip:] if k else sent)]
 
 
 # ---- prepare ------------------------------------------------------------------------------

@@ -89,8 +89,11 @@ class Frontend:
         missing = [s for s in SPECIALS + PHONEMES if s not in symbols]
         if missing:
             raise ConfigError(f"the symbol table lacks symbols the frontend emits: {missing}")
-        if self.config.max_phonemes < 2:
-            raise ConfigError(f"max_phonemes must be at least 2, got {self.config.max_phonemes}")
+        least = 3 if self.config.leading_pause else 2  # a leading <sil> takes one place
+        if self.config.max_phonemes < least:
+            raise ConfigError(
+                f"max_phonemes must be at least {least}, got {self.config.max_phonemes}"
+            )
         if self.config.max_chars < 1:
             raise ConfigError(f"max_chars must be at least 1, got {self.config.max_chars}")
         self.g2p = G2P(cache_dir)
@@ -154,13 +157,15 @@ class Frontend:
         """Ids per sentence, a sentence over ``max_phonemes`` split into several pieces.
 
         <wb> guides the splitting; it is kept in the ids only when the model was trained with
-        word boundaries (``FrontendConfig.word_boundaries``).
+        word boundaries (``FrontendConfig.word_boundaries``). With
+        ``FrontendConfig.leading_pause`` every chunk starts with <sil> (within ``max_phonemes``).
         """
         keep_wb = self.config.word_boundaries
+        lead = [SIL] if self.config.leading_pause else []
         chunks = [
-            self.symbols.encode([s for s in piece if keep_wb or s != WB])
+            self.symbols.encode(lead + [s for s in piece if keep_wb or s != WB])
             for sentence in self.phonemize(text)
-            for piece in split_symbols(sentence, self.config.max_phonemes)
+            for piece in split_symbols(sentence, self.config.max_phonemes - len(lead))
         ]
         total, limit = sum(len(c) for c in chunks), max_request_phonemes(self.config.max_chars)
         if total > limit:

@@ -154,6 +154,10 @@ BundleConfig ReadConfig(const Value& cfg, const std::string& where) {
       if (!wb->is_bool()) Bad(where + ": malformed manifest (frontend.word_boundaries)");
       c.word_boundaries = wb->as_bool();
     }
+    if (const Value* lp = fe->find("leading_pause")) {
+      if (!lp->is_bool()) Bad(where + ": malformed manifest (frontend.leading_pause)");
+      c.leading_pause = lp->as_bool();
+    }
   }
   if (const Value* au = cfg.find("audio")) {
     if (!au->is_object()) Bad(where + ": malformed manifest (config.audio)");

@@ -43,6 +43,7 @@ struct BundleConfig {
   int64_t frontend_max_chars = 2000;
   int64_t frontend_max_phonemes = 120;
   bool word_boundaries = false;
+  bool leading_pause = false;
   // audio
   double min_prompt_seconds = 1.0;
   double max_prompt_seconds = 10.0;

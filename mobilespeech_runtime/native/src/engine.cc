@@ -316,6 +316,7 @@ Synthesizer::Synthesizer(const SynthOptions& opts) : opts_(opts) {
   fl.max_chars = static_cast<size_t>(c.frontend_max_chars);
   fl.max_phonemes = static_cast<size_t>(c.frontend_max_phonemes);
   fl.word_boundaries = c.word_boundaries;
+  fl.leading_pause = c.leading_pause;
   std::string err;
   frontend_ = TextFrontend::Load(bundle_.root, bundle_.symbols, fl, &err);
   if (!frontend_) frontend_error_ = err.empty() ? "the text frontend could not be loaded" : err;

@@ -174,8 +174,10 @@ bool TextFrontendImpl::Init(const std::string& bundle_dir,
                             const std::vector<std::string>& symbols,
                             const FrontendLimits& limits, std::string* err) {
   limits_ = limits;
-  if (limits.max_phonemes < 2) {
-    *err = "max_phonemes must be at least 2, got " + std::to_string(limits.max_phonemes);
+  const std::size_t min_phonemes = limits.leading_pause ? 3 : 2;
+  if (limits.max_phonemes < min_phonemes) {
+    *err = "max_phonemes must be at least " + std::to_string(min_phonemes) + ", got " +
+           std::to_string(limits.max_phonemes);
     return false;
   }
   if (limits.max_chars < 1) {
@@ -372,7 +374,8 @@ bool TextFrontendImpl::WordPron(const std::string& word, Pron* out, std::string*
 
 // frontend.split_symbols
 std::vector<TextFrontendImpl::Pron> TextFrontendImpl::SplitSymbols(const Pron& symbols) const {
-  const std::size_t limit = limits_.max_phonemes;
+  // a leading <sil> takes one place of the chunk
+  const std::size_t limit = limits_.max_phonemes - (limits_.leading_pause ? 1 : 0);
   std::vector<Pron> pieces;
   std::size_t start = 0;
   while (symbols.size() - start > limit) {
@@ -502,6 +505,7 @@ bool TextFrontendImpl::EncodeImpl(const std::string& utf8_text,
       if (!limits_.word_boundaries) {
         piece.erase(std::remove(piece.begin(), piece.end(), wb_), piece.end());
       }
+      if (limits_.leading_pause) piece.insert(piece.begin(), sil_);
       chunks->push_back(std::move(piece));
     }
   }

@@ -17,6 +17,7 @@ struct FrontendLimits {
   std::size_t max_chars = 2000;     // FrontendConfig.max_chars
   std::size_t max_phonemes = 120;   // FrontendConfig.max_phonemes (chunk split limit)
   bool word_boundaries = false;     // FrontendConfig.word_boundaries: keep <wb> ids or not
+  bool leading_pause = false;       // FrontendConfig.leading_pause: <sil> before every chunk
 };
 
 class TextFrontend {

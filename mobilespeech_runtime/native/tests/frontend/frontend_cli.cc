@@ -63,6 +63,8 @@ int main(int argc, char** argv) {
       limits.max_chars = std::strtoul(argv[++i], nullptr, 10);
     } else if (a == "--word-boundaries") {
       limits.word_boundaries = true;
+    } else if (a == "--leading-pause") {
+      limits.leading_pause = true;
     } else {
       return Fail("unknown argument " + a);
     }
