@@ -336,3 +336,26 @@ def test_phoneme_ids_keep_one_leading_pause_per_utterance() -> None:
     assert phoneme_ids(lead, "x") == [1, 5, 6, 1, 7, 1]  # type: ignore[arg-type]
     plain = SimpleNamespace(config=FrontendConfig(), encode=lambda _t: [[5, 6, 1], [7, 1]])
     assert phoneme_ids(plain, "x") == [5, 6, 1, 7, 1]  # type: ignore[arg-type]
+
+
+def test_prepare_with_leading_pause_starts_each_utterance_with_sil(
+    tiny_checkpoint: Path, prompt_wav: Path, tmp_path: Path
+) -> None:
+    """prepare --leading-pause: the prepared config (and so the model and its bundle manifest)
+    has FrontendConfig.leading_pause, and every utterance's ids start with <sil>."""
+    import shutil as sh
+
+    from training.train_tts import prepare
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i, text in enumerate(["It runs.", "It runs on your phone. It is fast."]):
+        sh.copy(prompt_wav, corpus / f"u{i}.wav")
+        (corpus / f"u{i}.txt").write_text(text)
+    prepare([corpus], tiny_checkpoint, tmp_path / "run", threads=1, leading_pause=True)
+    data = torch.load(tmp_path / "run" / PREPARED, weights_only=False)
+    assert data["config"]["frontend"]["leading_pause"] is True
+    sil = data["symbols"].index("<sil>")
+    for it in data["items"]:
+        ids = it["phonemes"].tolist()
+        assert ids[0] == sil and ids[1] != sil and ids.count(sil) == it["text"].count(".") + 1

@@ -95,11 +95,16 @@ def prepare(
     out: Path,
     threads: int,
     exclude: list[Path] | None = None,
+    leading_pause: bool | None = None,
 ) -> None:
     """Tokenize ``corpora`` with the codec of ``codec_ckpt`` into ``out/prepared.pt``; utterances
-    sharing a speaker or sentence with any corpus in ``exclude`` are left out."""
+    sharing a speaker or sentence with any corpus in ``exclude`` are left out. ``leading_pause``
+    sets ``FrontendConfig.leading_pause`` for the model trained from it (None: the codec
+    checkpoint's)."""
     torch.set_num_threads(threads)
     cfg, codec_state = codec_source(codec_ckpt)
+    if leading_pause is not None:
+        cfg.frontend.leading_pause = leading_pause
     codec = make_codec(cfg.codec)
     codec.load_state_dict(codec_state)
     codec.eval()
@@ -529,6 +534,12 @@ def main(argv: list[str] | None = None) -> None:
         default=[],
         help="corpus (e.g. the evaluation set) whose speakers and sentences stay out; repeatable",
     )
+    p.add_argument(
+        "--leading-pause",
+        action=argparse.BooleanOptionalAction,
+        help="a <sil> before each utterance's phonemes, for its lead-in silence "
+        "(FrontendConfig.leading_pause; default: the codec checkpoint's setting)",
+    )
     a = sub.add_parser("align")
     a.add_argument("--out", type=Path, required=True)
     a.add_argument("--minutes", type=float, default=8.0)
@@ -598,7 +609,8 @@ def main(argv: list[str] | None = None) -> None:
     elif args.cmd == "swap-codec":
         swap_codec(args.model, args.codec, args.out)
     elif args.cmd == "prepare":
-        prepare(args.corpus, args.codec, args.out, args.threads, args.exclude)
+        prepare(args.corpus, args.codec, args.out, args.threads, args.exclude,
+                args.leading_pause)
     elif args.cmd == "align":
         align(args.out, args.minutes, args.batch, args.threads)
     else:
