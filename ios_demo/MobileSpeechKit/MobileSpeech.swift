@@ -9,7 +9,7 @@
 //     }
 //     print("RTF \(result.rtf), first audio \(result.firstAudioSeconds) s")
 //
-// The same API as the Android app's MobileSpeech.kt: Config / Prompt / ChunkInfo / Limits /
+// The same API as the Android SDK module's MobileSpeech.kt (android_demo/sdk): Config / Prompt / ChunkInfo / Limits /
 // Timings / SynthesisResult, synthesize / synthesizePhonemes (streaming), speak /
 // speakPhonemes (whole utterance), cancel() from any thread, close() (or deinit).
 // Threads: calls on one instance are serialized by a lock (the C rule is one handle per thread);
