@@ -179,6 +179,12 @@ class TrainConfig:
     # contrasts against (classifier-free guidance on both conditions, as F5-TTS and Voicebox
     # drop them); 0 = off. Drawn from the same uniform as text_dropout: the two never overlap.
     prompt_dropout: float = 0.0
+    # P(an utterance is trained with another utterance of its speaker as the prompt, whole, and
+    # all of itself as the target) instead of a prefix of itself (the paper's recipe). Why: at
+    # inference the prompt is always another recording, and a prefix of the same sentence lets
+    # the SMD lean on that recording's own continuation (pitch, energy) rather than on the
+    # voice; 0 = off (the demo was trained with prefixes only).
+    prompt_other: float = 0.0
 
 
 @dataclass
@@ -270,6 +276,8 @@ class MobileSpeechConfig:
                 f"train.prompt_dropout must be in [0, 1) with text_dropout + prompt_dropout < 1, "
                 f"got {tc.prompt_dropout} (text_dropout {tc.text_dropout})"
             )
+        if not 0.0 <= tc.prompt_other <= 1.0:
+            raise ConfigError(f"train.prompt_other must be in [0, 1], got {tc.prompt_other}")
         if not 0.0 <= self.train.text_dropout < 1.0:
             raise ConfigError(
                 f"train.text_dropout must be in [0, 1), got {self.train.text_dropout}"

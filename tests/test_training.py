@@ -359,3 +359,74 @@ def test_prepare_with_leading_pause_starts_each_utterance_with_sil(
     for it in data["items"]:
         ids = it["phonemes"].tolist()
         assert ids[0] == sil and ids[1] != sil and ids.count(sil) == it["text"].count(".") + 1
+
+
+def test_other_prompts_pick_another_utterance_of_the_same_speaker() -> None:
+    """TrainConfig.prompt_other: the prompt is another take of the speaker, never the
+    utterance itself; a lone utterance keeps its prefix; p = 0 draws nothing (the batch order
+    of a run without the option stays as it was)."""
+    import random
+
+    from training.train_tts import other_prompts
+
+    items = [{"speaker": s, "tokens": torch.full((2, 3), i)} for i, s in enumerate("aabbbc")]
+    by_speaker: dict[str, list[int]] = {}
+    for i, it in enumerate(items):
+        by_speaker.setdefault(it["speaker"], []).append(i)
+    rng = random.Random(0)
+    for _ in range(20):
+        picked = other_prompts(items, list(range(6)), 1.0, rng, by_speaker)
+        assert picked[5] is None  # speaker c has one utterance
+        for i, x in enumerate(picked[:5]):
+            assert x is not None
+            j = int(x[0, 0])
+            assert j != i and items[j]["speaker"] == items[i]["speaker"]
+    state = rng.getstate()
+    assert other_prompts(items, list(range(6)), 0.0, rng, by_speaker) == [None] * 6
+    assert rng.getstate() == state
+
+
+def test_loss_prompts_each_row_with_the_other_take_or_its_own_prefix() -> None:
+    from training.train_tts import collate
+
+    cfg = tiny_config()
+    cfg.train.prompt_other = 1.0
+    torch.manual_seed(0)
+    model = MobileSpeech(cfg)
+    n, v = cfg.codec.n_codebooks, cfg.codec.codebook_size
+
+    def item(t: int) -> dict:
+        dur = torch.full((t // 2,), 2, dtype=torch.int16)
+        return {"phonemes": torch.randint(4, 70, (t // 2,), dtype=torch.int16),
+                "durations": dur, "tokens": torch.randint(0, v, (n, t), dtype=torch.int16)}
+
+    own, other = [item(20), item(16)], torch.randint(0, v, (n, 30), dtype=torch.int16)
+    batch = collate(own, [other, None])
+    assert batch.other_lens is not None and batch.other_lens.tolist() == [30, 0]
+    seen: dict[str, torch.Tensor] = {}
+    encode = model.prompt_encoder.forward
+
+    def spy(prompt: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
+        seen["prompt"], seen["keep"] = prompt, keep
+        return encode(prompt, keep)
+
+    model.prompt_encoder.forward = spy  # type: ignore[method-assign]
+    out = model.loss(batch, torch.Generator().manual_seed(0))
+    assert torch.isfinite(out["loss"])
+    assert torch.equal(seen["prompt"][0], other.long())  # row 0: the other take, whole
+    assert seen["keep"] is not None and int(seen["keep"][1].sum()) < 16  # row 1: a prefix
+    assert torch.equal(seen["prompt"][1, :, : int(seen["keep"][1].sum())],
+                       own[1]["tokens"][:, : int(seen["keep"][1].sum())].long())
+
+
+def test_train_with_prompt_other_records_it_in_the_model_config(tmp_path: Path) -> None:
+    _fake_prepared(tmp_path)
+    _run([sys.executable, "-m", "training.train_tts", "train", "--out", str(tmp_path),
+          "--threads", "1", "--max-frames", "200", "--steps", "2", "--prompt-other", "0.5"])
+    trained, extra = MobileSpeech.load(tmp_path / MODEL)
+    assert extra["steps"] == 2 and trained.cfg.train.prompt_other == 0.5
+    from mobilespeech_runtime.errors import ConfigError
+
+    trained.cfg.train.prompt_other = 1.5
+    with pytest.raises(ConfigError, match="prompt_other"):
+        trained.cfg.validate()

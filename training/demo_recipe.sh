@@ -103,3 +103,25 @@ $PY -m export --checkpoint "$RUNS/demo-recovered.pt" --vocoder "$RUNS/vocos2/stu
 $PY -m export.vocoder teacher --bundle "$CACHE/staging10" --out "$CACHE/staging10-teacher"
 $PY -m training.evaluate --corpus "$EVALSET" --bundle "$CACHE/staging10" --n 34 --threads 1
 $PY -m training.evaluate --corpus "$EVALSET" --bundle "$CACHE/staging10-teacher" --n 34 --threads 1
+# ---- session 13 (issue 23): the recovered demo fine-tuned with a leading <sil> per utterance
+# (the cause of the dropped sentence-initial "It"), text and prompt dropout 0.1, on the mix corpus
+# as far as it had got (3,708 utterances, 207 voices after --exclude), then two schedules: text
+# guidance 2.0, and guidance whose second pass also drops the prompt (classifier-free guidance on
+# the voice too; trained by --prompt-dropout). Both evaluated on the frozen set.
+EVAL2=${EVAL2:-$CACHE/corpus/zeroshot-eval-v2}  # issue 23's frozen set: 130 cases, 26 voices
+$PY -m training.corpus build --out "$EVAL2" --utterances 16000 --sample-rate 22050 \
+    --splits zeroshot --per-speaker 5 --sentences builtin --eval-voices --workers 1
+$PY -m training.train_tts prepare --corpus "$MIX" --codec "$RUNS/demo-recovered.pt" \
+    --out "$RUNS/ft13" --exclude "$EVAL2" --exclude "$EVALSET" --leading-pause --threads 1
+$PY -m training.train_tts align --out "$RUNS/ft13" --minutes 6 --threads 1
+$PY -m training.train_tts train --out "$RUNS/ft13" --init "$RUNS/demo-recovered.pt" --lr 3e-4 \
+    --minutes "${FT13_MIN:-80}" --steps 2400 --text-dropout 0.1 --prompt-dropout 0.1 --threads 1
+for v in g2:no g2p:yes; do
+  $PY -m training.train_tts schedule --model "$RUNS/ft13/model.pt" --to "$RUNS/ft13/model_${v%:*}.pt" \
+      --guidance 2.0 --guidance-drops-prompt "${v#*:}"
+  $PY -m export --checkpoint "$RUNS/ft13/model_${v%:*}.pt" --vocoder "$RUNS/vocos2/student.pt" \
+      --prompt models/demo/default_prompt.wav --out "$CACHE/staging13-${v%:*}" --variant 8da4w \
+      --threads 2
+  $PY -m training.evaluate --corpus "$EVAL2" --bundle "$CACHE/staging13-${v%:*}" --n 130 \
+      --threads 1 --out "$CACHE/eval-runs/s13-${v%:*}"
+done

@@ -264,7 +264,27 @@ def cap_per_speaker(items: list[dict[str, Any]], cap: int | None) -> list[dict[s
     return out
 
 
-def collate(items: list[dict[str, Any]]) -> Batch:
+def other_prompts(
+    items: list[dict[str, Any]], idx: list[int], p: float, rng: random.Random,
+    by_speaker: dict[str, list[int]],
+) -> list[torch.Tensor | None]:
+    """For each utterance ``idx`` picks, with probability ``p``, another utterance of its
+    speaker whose tokens become its prompt (``TrainConfig.prompt_other``); None keeps the
+    prefix of its own. A speaker with one utterance always keeps the prefix."""
+    out: list[torch.Tensor | None] = []
+    for i in idx:
+        mates = by_speaker[items[i]["speaker"]]
+        if p > 0 and len(mates) > 1 and rng.random() < p:
+            j = rng.choice([m for m in mates if m != i])
+            out.append(items[j]["tokens"])
+        else:
+            out.append(None)
+    return out
+
+
+def collate(
+    items: list[dict[str, Any]], prompts: list[torch.Tensor | None] | None = None
+) -> Batch:
     b = len(items)
     lmax = max(int(it["phonemes"].numel()) for it in items)
     n = int(items[0]["tokens"].shape[0])
@@ -279,7 +299,16 @@ def collate(items: list[dict[str, Any]]) -> Batch:
         dur[i, :k] = it["durations"].long()
         tok[i, :, :t] = it["tokens"].long()
         pl[i], tl[i] = k, t
-    return Batch(ph, pl, dur, tok, tl)
+    if prompts is None or all(x is None for x in prompts):
+        return Batch(ph, pl, dur, tok, tl)
+    omax = max(int(x.shape[1]) for x in prompts if x is not None)
+    other = torch.zeros(b, n, omax, dtype=torch.long)
+    olens = torch.zeros(b, dtype=torch.long)
+    for i, x in enumerate(prompts):
+        if x is not None:
+            other[i, :, : x.shape[1]] = x.long()
+            olens[i] = x.shape[1]
+    return Batch(ph, pl, dur, tok, tl, other, olens)
 
 
 class LossModule(nn.Module):
@@ -294,12 +323,9 @@ class LossModule(nn.Module):
 
 
 def _to(batch: Batch, device: torch.device) -> Batch:
-    return Batch(
-        *(
-            getattr(batch, f).to(device)
-            for f in ("phonemes", "phoneme_lens", "durations", "tokens", "token_lens")
-        )
-    )
+    fields = ("phonemes", "phoneme_lens", "durations", "tokens", "token_lens", "other_tokens",
+              "other_lens")
+    return Batch(*(None if (v := getattr(batch, f)) is None else v.to(device) for f in fields))
 
 
 @torch.no_grad()
@@ -350,6 +376,7 @@ def train(
     text_dropout: float | None = None,
     prompt_dropout: float | None = None,
     max_per_speaker: int | None = None,
+    prompt_other: float | None = None,
 ) -> None:
     rt = setup(threads)
     data = load_state(out / PREPARED)
@@ -360,6 +387,8 @@ def train(
         cfg.train.text_dropout = text_dropout
     if prompt_dropout is not None:
         cfg.train.prompt_dropout = prompt_dropout
+    if prompt_other is not None:
+        cfg.train.prompt_other = prompt_other
     cfg.validate()
     model = MobileSpeech(cfg)
     model.codec.load_state_dict(data["codec"])
@@ -392,6 +421,9 @@ def train(
     items = data["items"]
     train_items = cap_per_speaker([it for it in items if it["split"] == "train"], max_per_speaker)
     valid_items = [it for it in items if it["split"] == "valid"][:64]
+    by_speaker: dict[str, list[int]] = {}
+    for i, it in enumerate(train_items):
+        by_speaker.setdefault(it["speaker"], []).append(i)
     rng = random.Random(seed + step)
     gen = torch.Generator().manual_seed(seed * 1000 + rt.rank + step)
     if rt.main:
@@ -408,7 +440,9 @@ def train(
         for idx in batches:
             for g in opt.param_groups:
                 g["lr"] = lr * lr_at(step)
-            out_d = wrapped(_to(collate([train_items[i] for i in idx]), rt.device), gen)
+            prompts = other_prompts(train_items, idx, cfg.train.prompt_other, rng, by_speaker)
+            batch = collate([train_items[i] for i in idx], prompts)
+            out_d = wrapped(_to(batch, rt.device), gen)
             opt.zero_grad(set_to_none=True)
             out_d["loss"].backward()
             torch.nn.utils.clip_grad_norm_(model.tts_parameters(), 1.0)
@@ -570,6 +604,12 @@ def main(argv: list[str] | None = None) -> None:
         type=int,
         help="train on at most this many utterances per speaker (balances a partial corpus)",
     )
+    t.add_argument(
+        "--prompt-other",
+        type=float,
+        help="P(an utterance is prompted by another utterance of its speaker instead of a "
+        "prefix of itself; TrainConfig.prompt_other)",
+    )
     w = sub.add_parser("swap-codec", help="use a decoder fine-tuned with frozen tokens")
     w.add_argument("--model", type=Path, required=True)
     w.add_argument("--codec", type=Path, required=True)
@@ -625,6 +665,7 @@ def main(argv: list[str] | None = None) -> None:
             text_dropout=args.text_dropout,
             prompt_dropout=args.prompt_dropout,
             max_per_speaker=args.max_per_speaker,
+            prompt_other=args.prompt_other,
         )
 
 

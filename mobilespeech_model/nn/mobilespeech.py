@@ -41,6 +41,10 @@ class Batch:
     durations: Tensor  # [B, L] frames per phoneme
     tokens: Tensor  # [B, N, T] codec tokens
     token_lens: Tensor  # [B]
+    # TrainConfig.prompt_other: another utterance of the same speaker as the prompt; a row
+    # with length 0 takes a prefix of its own utterance instead. None: prefixes only.
+    other_tokens: Tensor | None = None  # [B, N, To]
+    other_lens: Tensor | None = None  # [B]
 
 
 def text_and_durations(
@@ -204,7 +208,8 @@ class MobileSpeech(nn.Module):
     # ---- training -------------------------------------------------------------------------
     def loss(self, batch: Batch, gen: torch.Generator) -> dict[str, Tensor]:
         """SMD masked CE on a target continuation + duration MSE; the prompt is a random
-        prefix of the same utterance (paper, "Training")."""
+        prefix of the same utterance (paper, "Training"), or, for the rows ``batch.other_*``
+        fills (``TrainConfig.prompt_other``), another utterance of the speaker."""
         tc = self.cfg.train
         b = batch.tokens.shape[0]
         text_keep = lengths_to_keep(batch.phoneme_lens, batch.phonemes.shape[1])
@@ -214,19 +219,35 @@ class MobileSpeech(nn.Module):
             tc.prompt_max_frac - tc.prompt_min_frac
         )
         p_lens = torch.clamp((batch.token_lens.float() * frac).long(), min=1)
-        t_lens = batch.token_lens - p_lens
+        # rows prompted by another utterance: all of it (up to max_prompt_frames) as the
+        # prompt, all of this one as the target (start 0)
+        other = (
+            batch.other_lens > 0
+            if batch.other_lens is not None
+            else torch.zeros(b, dtype=torch.bool)
+        )
+        if bool(other.any()):
+            assert batch.other_lens is not None
+            cap = self.cfg.model.max_prompt_frames
+            p_lens = torch.where(other, torch.clamp(batch.other_lens, max=cap), p_lens)
+        start = torch.where(other, torch.zeros_like(p_lens), p_lens)
+        t_lens = batch.token_lens - start
         n = batch.tokens.shape[1]
         prompt = torch.zeros(b, n, int(p_lens.max()), dtype=torch.long)
         target = torch.zeros(b, n, int(t_lens.max()), dtype=torch.long)
         index = torch.zeros(b, int(t_lens.max()), dtype=torch.long)
         for i in range(b):
-            pl, tl = int(p_lens[i]), int(t_lens[i])
-            prompt[i, :, :pl] = batch.tokens[i, :, :pl]
-            target[i, :, :tl] = batch.tokens[i, :, pl : pl + tl]
+            pl, tl, st = int(p_lens[i]), int(t_lens[i]), int(start[i])
+            if bool(other[i]):
+                assert batch.other_tokens is not None
+                prompt[i, :, :pl] = batch.other_tokens[i, :, :pl]
+            else:
+                prompt[i, :, :pl] = batch.tokens[i, :, :pl]
+            target[i, :, :tl] = batch.tokens[i, :, st : st + tl]
             full = torch.repeat_interleave(
                 torch.arange(batch.phonemes.shape[1]), batch.durations[i]
             )
-            index[i, :tl] = full[pl : pl + tl]
+            index[i, :tl] = full[st : st + tl]
         p_keep = lengths_to_keep(p_lens, prompt.shape[2])
         t_keep = lengths_to_keep(t_lens, target.shape[2])
 
