@@ -520,3 +520,42 @@ def test_windowed_prompts_cut_the_synthesis_prompt_only(tmp_path: Path) -> None:
     for c in cut:
         data, sr = sf.read(c.synth_prompt, dtype="float32")
         assert sr == 1000 and data.size == 1500
+
+
+def test_speaker_margins_subtract_the_other_voices_of_the_engine() -> None:
+    """SIM margin: similarity to the own prompt minus the mean to the prompts of the other
+    voices of the same group; a voice alone in its group has none."""
+    e = np.eye(4, dtype=np.float32)
+    prompts = [e[0], e[1], e[1], e[3]]
+    outputs = [0.8 * e[0] + 0.6 * e[1], e[1], e[0], e[3]]
+    got = metrics.speaker_margins(outputs, prompts, ["k", "k", "k", "x"], ["a", "b", "b", "c"])
+    assert got[0] == pytest.approx(0.8 - 0.6)  # own a: 0.8; other voice b: 0.6, 0.6
+    assert got[1] == pytest.approx(1.0 - 0.0) and got[2] == pytest.approx(0.0 - 1.0)
+    assert got[3] is None
+    with pytest.raises(metrics.MobileSpeechError, match="one prompt"):
+        metrics.speaker_margins(outputs, prompts[:2], ["k"] * 4, ["a"] * 4)
+
+
+def test_margins_join_the_rows_the_summary_and_the_voice_groups(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vec = {1: [1.0, 0.0], 2: [0.0, 1.0], 3: [0.6, 0.8]}
+    monkeypatch.setattr(metrics, "_cached_embedding",
+                        lambda a, sr, enc: np.asarray(vec[int(a[0])], np.float32))
+    wav = tmp_path / "u.wav"
+    cases = [ev.Case("zeroshot", f"u{i}", spk, "x", wav, "p", wav)
+             for i, spk in enumerate(["kokoro-a", "kokoro-b", "flite-c"])]
+    items = [("x", np.full(4, out), 16000, np.full(4, ref), 16000)
+             for out, ref in ((3, 1), (2, 2), (1, 1))]
+    rows: list[dict[str, Any]] = [{"sim": 0.5, "speaker": c.speaker} for c in cases]
+    result: dict[str, float] = {}
+    ev.add_margins(result, rows, items, cases)
+    assert rows[0]["sim_margin"] == pytest.approx(0.6 - 0.8)
+    assert rows[1]["sim_margin"] == pytest.approx(1.0 - 0.0)
+    assert "sim_margin" not in rows[2]  # the only flite voice
+    assert result["sim_margin"] == pytest.approx(0.4) and result["sim_margin_se"] > 0
+    groups = ev.group_results(rows, ("sim",))
+    assert groups["kokoro"]["sim_margin"] == pytest.approx(0.4)
+    assert "sim_margin" not in groups["flite"]
+    table = metrics.format_table({"TTS": result})
+    assert "SIM margin" in table and "| +0.400 ± 0." in table

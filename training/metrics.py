@@ -438,6 +438,41 @@ def speaker_similarity(
     return float(np.dot(ea, eb) / (np.linalg.norm(ea) * np.linalg.norm(eb) + 1e-9))
 
 
+def speaker_margins(
+    outputs: Sequence[np.ndarray], prompts: Sequence[np.ndarray], groups: Sequence[str],
+    speakers: Sequence[str],
+) -> list[float | None]:
+    """Per case k: cos(output_k, prompt_k) minus the mean cos(output_k, prompt_j) over the
+    cases j of other speakers in k's group (None where the group has no other speaker).
+
+    Why: synthetic voices of one engine resemble each other (resemblyzer ~0.80 between two
+    Kokoro blends), so a similarity near that level says "sounds like the engine", not "sounds
+    like this voice"; the margin over the group's other prompts is the part that is cloning.
+    Embeddings are L2-normalised (``speaker_embedding``, ``dvector_embedding``)."""
+    if not len(outputs) == len(prompts) == len(groups) == len(speakers):
+        raise MobileSpeechError("speaker_margins needs one prompt, group and speaker per output")
+    out: list[float | None] = []
+    for k, x in enumerate(outputs):
+        others = [j for j in range(len(prompts))
+                  if groups[j] == groups[k] and speakers[j] != speakers[k]]
+        if not others:
+            out.append(None)
+            continue
+        own = float(np.dot(x, prompts[k]))
+        out.append(own - float(np.mean([np.dot(x, prompts[j]) for j in others])))
+    return out
+
+
+def margins_of(
+    items: Sequence[EvalItem], groups: Sequence[str], speakers: Sequence[str],
+    encoder: str = "resemblyzer",
+) -> list[float | None]:
+    """``speaker_margins`` of evaluation items (each output against its reference = prompt)."""
+    xs = [_cached_embedding(a, sr, encoder) for _, a, sr, _, _ in items]
+    ps = [_cached_embedding(r, rsr, encoder) for _, _, _, r, rsr in items]
+    return speaker_margins(xs, ps, groups, speakers)
+
+
 # ---------------------------------------------------------------------------------------------
 # DNSMOS, PESQ, STOI
 # ---------------------------------------------------------------------------------------------
@@ -624,6 +659,7 @@ _COLUMNS = (
     ("wer_base", "WER base %", "{:.1f}"),
     ("sim", "SIM resemblyzer", "{:.3f}"),
     ("sim_dvector", "SIM d-vector", "{:.3f}"),
+    ("sim_margin", "SIM margin", "{:+.3f}"),
     ("dnsmos_ovrl", "DNSMOS OVRL", "{:.2f}"),
     ("dnsmos_sig", "SIG", "{:.2f}"),
     ("dnsmos_bak", "BAK", "{:.2f}"),
@@ -658,7 +694,7 @@ def format_table(results: Mapping[str, Any]) -> str:
                 cell = fmt.format(v * scale)
                 se = r.get(f"{key}_se")
                 if se is not None and not (isinstance(se, float) and math.isnan(se)):
-                    cell += " ± " + fmt.format(se * scale)
+                    cell += " ± " + fmt.replace("+", "").format(se * scale)
                 cells.append(cell)
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
