@@ -279,9 +279,7 @@ def group_results(
     for g in sorted(groups, key=lambda g: (g.endswith("voices"), g)):
         res = M.summarize(groups[g], metrics)
         res["speakers"] = float(len({r.get("speaker") for r in groups[g]}))
-        margins = [float(r["sim_margin"]) for r in groups[g] if "sim_margin" in r]
-        if margins:
-            res["sim_margin"], res["sim_margin_se"] = float(np.mean(margins)), M.mean_se(margins)
+        res.update(margin_summary(groups[g]))
         out[g] = res
     return out
 
@@ -297,10 +295,13 @@ def add_margins(result: dict[str, float], rows: list[dict[str, Any]],
     for row, m in zip(rows, margins, strict=True):
         if m is not None:
             row["sim_margin"] = m
-    vals = [m for m in margins if m is not None]
-    if vals:
-        result["sim_margin"] = float(np.mean(vals))
-        result["sim_margin_se"] = M.mean_se(vals)
+    result.update(margin_summary(rows))
+
+
+def margin_summary(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """Mean SIM margin of the rows that have one, with its SE ({} when none has)."""
+    vals = [float(r["sim_margin"]) for r in rows if "sim_margin" in r]
+    return {"sim_margin": float(np.mean(vals)), "sim_margin_se": M.mean_se(vals)} if vals else {}
 
 
 def _read(path: Path) -> tuple[np.ndarray, int]:

@@ -221,13 +221,9 @@ class MobileSpeech(nn.Module):
         p_lens = torch.clamp((batch.token_lens.float() * frac).long(), min=1)
         # rows prompted by another utterance: all of it (up to max_prompt_frames) as the
         # prompt, all of this one as the target (start 0)
-        other = (
-            batch.other_lens > 0
-            if batch.other_lens is not None
-            else torch.zeros(b, dtype=torch.bool)
-        )
-        if bool(other.any()):
-            assert batch.other_lens is not None
+        other = torch.zeros(b, dtype=torch.bool)
+        if batch.other_lens is not None:
+            other = batch.other_lens > 0
             cap = self.cfg.model.max_prompt_frames
             p_lens = torch.where(other, torch.clamp(batch.other_lens, max=cap), p_lens)
         start = torch.where(other, torch.zeros_like(p_lens), p_lens)
