@@ -35,10 +35,10 @@ def block_flops(t: int, d: int, f: int, k: int, s: int | None = None) -> dict[st
 
 def smd_step_flops(cfg: MobileSpeechConfig, t: int, s: int) -> dict[str, int]:
     """One unmasking step over T frames with an S-frame prompt: one SMD forward pass, two
-    (a batch of 2) with text guidance."""
+    (a batch of 2) with text guidance, three with prompt guidance apart."""
     m, c = cfg.model, cfg.codec
     d, f = m.d_model, m.d_model * m.ffn_mult
-    passes = 2 if cfg.schedule.guidance > 0 else 1
+    passes = cfg.schedule.smd_passes
     blk = block_flops(t, d, f, m.conv_kernel, s)
     out = {k: v * m.smd_layers * passes for k, v in blk.items()}
     out["head"] = passes * 2 * t * d * c.n_codebooks * c.codebook_size  # all N layers' logits

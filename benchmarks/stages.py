@@ -33,6 +33,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from mobilespeech_model.config import MobileSpeechConfig
+
 REPO = Path(__file__).resolve().parent.parent
 TEXTS = {
     "readme": "Hello from MobileSpeech. It runs on your phone.",
@@ -230,6 +232,7 @@ def overlap(bundle: Path) -> dict[str, Any]:
         "context": ctx,
         "window_over_kept": (chunk + 2 * ctx) / chunk,
         "guidance": manifest["config"]["schedule"].get("guidance", 0.0),
+        "smd_passes": MobileSpeechConfig.from_dict(manifest["config"]).schedule.smd_passes,
         "steps": manifest["config"]["schedule"]["steps"],
         "vocoder": codec.get("vocoder", {}).get("kind"),
     }
@@ -289,7 +292,8 @@ def markdown(res: dict[str, Any]) -> str:
         lines.append(
             f"| {b} | {o['vocoder']} | {per['bundle_mb']:.1f} | {per['vocoder_mb']:.1f} | "
             f"{voc} | {o['chunk']} + 2 x {o['context']} ({o['window_over_kept']:.2f}x "
-            f"computed per kept) | {o['guidance']} (batch-2 SMD pass) | {o['steps']} |"
+            f"computed per kept) | {o['guidance']} (batch-{o['smd_passes']} SMD pass) | "
+            f"{o['steps']} |"
         )
     lines += ["", *_stage_table(res), ""]
     if res.get("peers"):

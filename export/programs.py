@@ -84,6 +84,7 @@ class SmdStep(nn.Module):
         # baked in: constants of the program
         self.guidance = float(m.cfg.schedule.guidance)
         self.drop_prompt = bool(m.cfg.schedule.guidance_drops_prompt)
+        self.prompt_guidance = float(m.cfg.schedule.prompt_guidance)
 
     def forward(
         self,
@@ -108,6 +109,7 @@ class SmdStep(nn.Module):
             n_masked_after,
             self.guidance,
             self.drop_prompt,
+            self.prompt_guidance,
         )
 
 

@@ -200,10 +200,20 @@ class ScheduleConfig:
     # sharpens toward the prompt's voice as well as the text; only for a model trained with
     # train.prompt_dropout (an untrained zero memory is off the model's inputs). Baked into smd.pte.
     guidance_drops_prompt: bool = False
+    # prompt guidance weight apart from the text's (0 = off): the step contrasts the text-zeroed
+    # pass against one with the prompt zeroed too, so the voice is sharpened by its own weight
+    # (guidance_drops_prompt ties it to the text's). > 0 triples the SMD's work per step; only
+    # for a model trained with train.prompt_dropout. Baked into smd.pte.
+    prompt_guidance: float = 0.0
     # mel codec only, run by the runtime (not baked): pull each sentence's long-term log-mel
     # spectrum toward the prompt's as the decoder renders it (mel_match.py); 0 = off, 1 = full.
     mel_match: float = 0.0
     mel_match_loud: float = 0.7  # share of the loudest mel frames that define the spectrum
+
+    @property
+    def smd_passes(self) -> int:
+        """SMD forward passes per unmasking step (the batch of the guided pass)."""
+        return 3 if self.prompt_guidance > 0 else 2 if self.guidance > 0 else 1
 
     def validate(self, n_codebooks: int) -> None:
         if len(self.steps) != n_codebooks:
@@ -214,6 +224,13 @@ class ScheduleConfig:
             raise ConfigError(f"temperature must be finite and >= 0, got {self.temperature}")
         if not 0.0 <= self.guidance <= 10.0:
             raise ConfigError(f"guidance must be in [0, 10], got {self.guidance}")
+        if not 0.0 <= self.prompt_guidance <= 10.0:
+            raise ConfigError(f"prompt_guidance must be in [0, 10], got {self.prompt_guidance}")
+        if self.prompt_guidance > 0.0 and self.guidance_drops_prompt:
+            raise ConfigError(
+                "prompt_guidance and guidance_drops_prompt both weigh the prompt: set one "
+                "(guidance_drops_prompt is prompt_guidance = guidance)"
+            )
         if not 0.0 <= self.mel_match <= 2.0:
             raise ConfigError(f"mel_match must be in [0, 2], got {self.mel_match}")
         if not 0.0 < self.mel_match_loud <= 1.0:

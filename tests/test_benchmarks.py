@@ -216,7 +216,8 @@ def test_stage_profile_tables_add_up() -> None:
     res = {"when": "now", "machine": "test", "load": [0], "load_end": [0], "repeats": 3,
            "peers": {}, "bundles": {"demo": {
                "overlap": {"vocoder": "vocos", "chunk": 64, "context": 10,
-                           "window_over_kept": 84 / 64, "guidance": 2.0, "steps": [8, 2]},
+                           "window_over_kept": 84 / 64, "guidance": 2.0, "smd_passes": 2,
+                           "steps": [8, 2]},
                "bundle_mb": 29.2, "vocoder_mb": 3.6,
                "vocoder_alone": {"1": {"rtf": 0.005}, "2": {"rtf": 0.004}},
                "threads": {"1": rows}}}}  # fmt: skip

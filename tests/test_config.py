@@ -54,6 +54,8 @@ def test_codec_derived_sizes() -> None:
         ("guidance", -1.0),
         ("guidance", float("nan")),
         ("guidance", 11.0),
+        ("prompt_guidance", -0.5),
+        ("prompt_guidance", float("nan")),
         ("temperature", float("nan")),
     ],
 )
@@ -64,14 +66,25 @@ def test_schedule_weights_must_be_sane(field: str, value: float) -> None:
         MobileSpeechConfig.from_dict(d)
 
 
+def test_prompt_guidance_and_a_tied_prompt_weight_are_one_choice() -> None:
+    d = small_config().to_dict()
+    d["schedule"].update(guidance=2.0, guidance_drops_prompt=True, prompt_guidance=1.0)
+    with pytest.raises(ConfigError, match="set one"):
+        MobileSpeechConfig.from_dict(d)
+    d["schedule"]["guidance_drops_prompt"] = False
+    assert MobileSpeechConfig.from_dict(d).schedule.smd_passes == 3
+
+
 def test_configs_without_guidance_read_as_off() -> None:
     """Manifests and checkpoints written before text guidance existed keep their behaviour."""
     d = small_config().to_dict()
     del d["schedule"]["guidance"]
     del d["schedule"]["guidance_drops_prompt"]
+    del d["schedule"]["prompt_guidance"]
     del d["train"]["prompt_dropout"]
     cfg = MobileSpeechConfig.from_dict(d)
     assert cfg.schedule.guidance == 0.0 and cfg.schedule.guidance_drops_prompt is False
+    assert cfg.schedule.prompt_guidance == 0.0 and cfg.schedule.smd_passes == 1
     assert cfg.train.prompt_dropout == 0.0
 
 

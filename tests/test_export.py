@@ -157,15 +157,25 @@ def test_lengths_at_and_over_the_bounds(tiny_bundle: Path) -> None:
     assert r.timings.frames <= len(s.encode_text(text)) * s.config.model.max_frames
 
 
-# the demo's mode stays in the fast suite; the prompt-dropping variant (an export of its own,
-# ~2 min) is slow
-@pytest.mark.parametrize("drops_prompt", [False, pytest.param(True, marks=pytest.mark.slow)])
+# the demo's mode stays in the fast suite; the prompt-weighing variants (an export each, ~2 min)
+# are slow. (drops_prompt, prompt_guidance): text only, prompt tied to text, prompt apart.
+@pytest.mark.parametrize(
+    "drops_prompt,prompt_guidance",
+    [
+        (False, 0.0),
+        pytest.param(True, 0.0, marks=pytest.mark.slow),
+        pytest.param(False, 1.0, marks=pytest.mark.slow),
+    ],
+)
 def test_text_guidance_is_baked_into_the_smd_program(
-    prompt_wav: Path, tmp_path_factory: pytest.TempPathFactory, drops_prompt: bool
+    prompt_wav: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    drops_prompt: bool,
+    prompt_guidance: float,
 ) -> None:
     """A guided schedule exports (two SMD passes per step in one program; the second without
-    the text, and with drops_prompt without the prompt memory too) and the ExecuTorch bundle
-    gives the eager model's audio."""
+    the text, and with drops_prompt without the prompt memory too; three with prompt_guidance)
+    and the ExecuTorch bundle gives the eager model's audio."""
     import torch
     from conftest import _export
 
@@ -175,11 +185,13 @@ def test_text_guidance_is_baked_into_the_smd_program(
     cfg = tiny_config()
     cfg.schedule.guidance = 2.0
     cfg.schedule.guidance_drops_prompt = drops_prompt
+    cfg.schedule.prompt_guidance = prompt_guidance
     torch.manual_seed(0)
     bundle = _export("fp32", MobileSpeech(cfg).eval(), prompt_wav, tmp_path_factory.mktemp("g"))
     m = json.loads((bundle / MANIFEST).read_text())
     assert m["config"]["schedule"]["guidance"] == 2.0
     assert m["config"]["schedule"]["guidance_drops_prompt"] is drops_prompt
+    assert m["config"]["schedule"]["prompt_guidance"] == prompt_guidance
     assert json.loads((bundle / "parity.json").read_text())["failures"] == []
     a = ReferenceSynthesizer.from_bundle(bundle, num_threads=2).synthesize(TEXT, seed=3)
     b = ReferenceSynthesizer.from_bundle(bundle, backend="eager").synthesize(TEXT, seed=3)

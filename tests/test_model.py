@@ -83,23 +83,28 @@ def test_smd_step_is_deterministic(tiny_model: MobileSpeech) -> None:
     assert int((a[0, 0] == 64).sum()) == 6 and bool((a[0, 1] == 64).all())
 
 
+def _step_args(memory_scale: float) -> tuple[torch.Tensor, ...]:
+    """smd_step's inputs after the SMD: 2 layers x 40 frames all masked, 10 left after."""
+    gen = torch.Generator().manual_seed(2)
+    return (
+        torch.full((1, 2, 40), 64),
+        torch.tensor([0]),
+        torch.randn(1, 5, 32, generator=gen) * 3,
+        torch.randint(0, 5, (1, 40), generator=gen),
+        torch.randn(1, 9, 32, generator=gen) * memory_scale,
+        torch.rand(1, 40, 65, generator=gen),
+        torch.tensor([0.0]),
+        torch.tensor([10]),
+    )
+
+
 def test_text_guidance_changes_the_step_and_off_is_the_plain_step(
     tiny_model: MobileSpeech,
 ) -> None:
     """guidance 0 is the plain step; > 0 mixes in a pass without text, still a valid step."""
     from mobilespeech_model.nn.mobilespeech import smd_step
 
-    gen = torch.Generator().manual_seed(2)
-    args = (
-        torch.full((1, 2, 40), 64),
-        torch.tensor([0]),
-        torch.randn(1, 5, 32, generator=gen) * 3,
-        torch.randint(0, 5, (1, 40), generator=gen),
-        torch.randn(1, 9, 32, generator=gen),
-        torch.rand(1, 40, 65, generator=gen),
-        torch.tensor([0.0]),
-        torch.tensor([10]),
-    )
+    args = _step_args(memory_scale=1.0)
     plain = tiny_model.smd_step(*args)
     assert torch.equal(smd_step(tiny_model.smd, *args, guidance=0.0), plain)
     guided = smd_step(tiny_model.smd, *args, guidance=3.0)
@@ -115,23 +120,34 @@ def test_guidance_that_drops_the_prompt_contrasts_a_voiceless_pass(
     guidance alone, still a valid one; without guidance it changes nothing."""
     from mobilespeech_model.nn.mobilespeech import smd_step
 
-    gen = torch.Generator().manual_seed(2)
-    args = (
-        torch.full((1, 2, 40), 64),
-        torch.tensor([0]),
-        torch.randn(1, 5, 32, generator=gen) * 3,
-        torch.randint(0, 5, (1, 40), generator=gen),
-        torch.randn(1, 9, 32, generator=gen) * 3,
-        torch.rand(1, 40, 65, generator=gen),
-        torch.tensor([0.0]),
-        torch.tensor([10]),
-    )
+    args = _step_args(memory_scale=3.0)
     text_only = smd_step(tiny_model.smd, *args, guidance=3.0)
     both = smd_step(tiny_model.smd, *args, guidance=3.0, drop_prompt=True)
     assert int((both[0, 0] == 64).sum()) == 10 and bool((both[0, 1] == 64).all())
     assert not torch.equal(both, text_only)
     plain = smd_step(tiny_model.smd, *args)
     assert torch.equal(smd_step(tiny_model.smd, *args, drop_prompt=True), plain)
+
+
+def test_prompt_guidance_weighs_the_voice_apart_from_the_text(tiny_model: MobileSpeech) -> None:
+    """Compositional guidance: equal text and prompt weights are guidance that drops the prompt
+    (the no-text pass cancels), a prompt weight alone is another valid step, and both are
+    read from the schedule by the model's own step."""
+    from mobilespeech_model.nn.mobilespeech import smd_step
+
+    args = _step_args(memory_scale=3.0)
+    tied = smd_step(tiny_model.smd, *args, guidance=3.0, drop_prompt=True)
+    assert torch.equal(smd_step(tiny_model.smd, *args, guidance=3.0, prompt_guidance=3.0), tied)
+    voice = smd_step(tiny_model.smd, *args, prompt_guidance=3.0)
+    assert int((voice[0, 0] == 64).sum()) == 10 and bool((voice[0, 1] == 64).all())
+    assert not torch.equal(voice, smd_step(tiny_model.smd, *args))
+    apart = smd_step(tiny_model.smd, *args, guidance=3.0, prompt_guidance=1.0)
+    assert not torch.equal(apart, tied)
+    tiny_model.cfg.schedule.guidance, tiny_model.cfg.schedule.prompt_guidance = 3.0, 1.0
+    try:
+        assert torch.equal(tiny_model.smd_step(*args), apart)
+    finally:
+        tiny_model.cfg.schedule.guidance, tiny_model.cfg.schedule.prompt_guidance = 0.0, 0.0
 
 
 def test_training_steps_make_the_loss_fall() -> None:

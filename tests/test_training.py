@@ -216,18 +216,20 @@ def test_prepare_leaves_out_the_evaluation_sets_speakers_and_sentences() -> None
     from training.corpus import Utterance
     from training.train_tts import without_held_out
 
-    def utt(uid: str, speaker: str, text: str) -> Utterance:
-        return Utterance(uid, speaker, Path(f"{uid}.wav"), text, "train")
+    def utt(uid: str, speaker: str, text: str, split: str = "train") -> Utterance:
+        return Utterance(uid, speaker, Path(f"{uid}.wav"), text, split)
 
     train = [
         utt("1", "a", "The bridge is long."),
         utt("2", "b", "the bridge, is LONG!"),  # same sentence, other punctuation and case
         utt("3", "held", "Something new."),  # an evaluation voice
         utt("4", "b", "Something else."),
+        utt("5", "a", "The bridge is long.", "valid"),  # never trained on: its sentence may stay
+        utt("6", "held", "Other words.", "valid"),  # but never an evaluation voice
     ]
     evaluation = [utt("e1", "held", "The bridge is long.")]
     kept, dropped = without_held_out(train, evaluation)
-    assert [u.utt_id for u in kept] == ["4"] and dropped == 3
+    assert [u.utt_id for u in kept] == ["4", "5"] and dropped == 4
     assert without_held_out(train, []) == (train, 0)
 
 
@@ -242,6 +244,9 @@ def test_set_schedule_writes_a_copy_with_the_new_schedule(tmp_path: Path) -> Non
     set_schedule(tmp_path / "g.pt", tmp_path / "gp.pt", None, None, None, drops_prompt=True)
     sc = MobileSpeech.load(tmp_path / "gp.pt")[0].cfg.schedule
     assert sc.guidance_drops_prompt is True and sc.guidance == 2.0
+    set_schedule(tmp_path / "g.pt", tmp_path / "pg.pt", None, None, None, prompt_guidance=0.5)
+    sc = MobileSpeech.load(tmp_path / "pg.pt")[0].cfg.schedule
+    assert (sc.guidance, sc.prompt_guidance, sc.smd_passes) == (2.0, 0.5, 3)
     from mobilespeech_runtime.errors import ConfigError
 
     with pytest.raises(ConfigError, match="guidance"):

@@ -82,10 +82,18 @@ def codec_source(path: Path) -> tuple[MobileSpeechConfig, dict[str, torch.Tensor
 def without_held_out(utterances: list[Any], held_out: list[Any]) -> tuple[list[Any], int]:
     """Drop every utterance that shares a speaker or a sentence with ``held_out`` (an evaluation
     set), so that what the evaluation measures stays unseen even when the training corpus was
-    built from another sentence source or plan. Returns the kept utterances and how many went."""
+    built from another sentence source or plan. Returns the kept utterances and how many went.
+
+    A validation utterance (split ``valid``) only goes for a shared speaker: it is never trained
+    on, and the corpus plan gives every validation sentence to a held-out voice too (split
+    ``zeroshot``), so dropping shared sentences there would leave a fine-tune no validation."""
     speakers = {u.speaker for u in held_out}
     texts = {text_key(u.text) for u in held_out}
-    kept = [u for u in utterances if u.speaker not in speakers and text_key(u.text) not in texts]
+    kept = [
+        u
+        for u in utterances
+        if u.speaker not in speakers and (u.split == "valid" or text_key(u.text) not in texts)
+    ]
     return kept, len(utterances) - len(kept)
 
 
@@ -98,7 +106,8 @@ def prepare(
     leading_pause: bool | None = None,
 ) -> None:
     """Tokenize ``corpora`` with the codec of ``codec_ckpt`` into ``out/prepared.pt``; utterances
-    sharing a speaker or sentence with any corpus in ``exclude`` are left out. ``leading_pause``
+    sharing a speaker or sentence with any corpus in ``exclude`` are left out (validation
+    utterances for a speaker only: ``without_held_out``). ``leading_pause``
     sets ``FrontendConfig.leading_pause`` for the model trained from it (None: the codec
     checkpoint's)."""
     torch.set_num_threads(threads)
@@ -531,6 +540,7 @@ def set_schedule(
     guidance: float | None,
     mel_match: float | None = None,
     drops_prompt: bool | None = None,
+    prompt_guidance: float | None = None,
 ) -> None:
     """Write a copy of a model with another decoding schedule (what export bakes in; mel_match
     is read by the runtime from the bundle manifest)."""
@@ -546,6 +556,8 @@ def set_schedule(
         sc.mel_match = mel_match
     if drops_prompt is not None:
         sc.guidance_drops_prompt = drops_prompt
+    if prompt_guidance is not None:
+        sc.prompt_guidance = prompt_guidance
     model.cfg.validate()
     model.save(to, extra=extra)
     print(f"wrote {to} with schedule {sc}")
@@ -566,7 +578,8 @@ def main(argv: list[str] | None = None) -> None:
         type=Path,
         action="append",
         default=[],
-        help="corpus (e.g. the evaluation set) whose speakers and sentences stay out; repeatable",
+        help="corpus (e.g. the evaluation set) whose speakers and sentences stay out of training "
+        "(validation keeps its sentences); repeatable",
     )
     p.add_argument(
         "--leading-pause",
@@ -629,6 +642,12 @@ def main(argv: list[str] | None = None) -> None:
         help="the guided pass's second pass also zeroes the prompt (train with --prompt-dropout)",
     )
     c.add_argument(
+        "--prompt-guidance",
+        type=float,
+        help="prompt guidance weight apart from the text's (0 = off; a third SMD pass; "
+        "train with --prompt-dropout)",
+    )
+    c.add_argument(
         "--mel-match",
         type=float,
         help="pull each sentence's mel spectrum toward the prompt's (0 = off, 1 = full)",
@@ -643,6 +662,7 @@ def main(argv: list[str] | None = None) -> None:
             args.guidance,
             args.mel_match,
             None if args.guidance_drops_prompt is None else args.guidance_drops_prompt == "yes",
+            args.prompt_guidance,
         )
     elif args.cmd == "snapshot":
         snapshot(args.out, args.to)

@@ -81,6 +81,7 @@ def smd_step(
     n_masked_after: Tensor,
     guidance: float = 0.0,
     drop_prompt: bool = False,
+    prompt_guidance: float = 0.0,
 ) -> Tensor:
     """One schedule step: tokens [1, N, T] -> tokens with layer ``layer`` partly filled.
 
@@ -89,9 +90,25 @@ def smd_step(
     ``logp + guidance * (logp - logp_without_text)``. With ``drop_prompt`` that second pass
     also has the prompt memory zeroed, so the step sharpens toward the voice too (for models
     trained with ``prompt_dropout``). It doubles the SMD's work per step; both are constants
-    of the exported program (the schedule's ``guidance`` and ``guidance_drops_prompt``)."""
+    of the exported program (the schedule's ``guidance`` and ``guidance_drops_prompt``).
+
+    ``prompt_guidance`` > 0 weighs the voice apart from the text (compositional guidance): one
+    batch-3 pass (full, text zeroed, text and prompt zeroed) and
+    ``logp + guidance * (logp - no_text) + prompt_guidance * (no_text - neither)``, so
+    ``drop_prompt`` is the case of equal weights. It triples the SMD's work per step."""
     frames = length_regulate(text, index)
-    if guidance > 0.0:
+    if prompt_guidance > 0.0:
+        zero_frames, zero_memory = torch.zeros_like(frames), torch.zeros_like(memory)
+        three = smd(
+            tokens.expand(3, -1, -1),
+            torch.cat([frames, zero_frames, zero_frames], 0),
+            layer,
+            torch.cat([memory, memory, zero_memory], 0),
+        )
+        logp = torch.log_softmax(three, dim=-1)
+        cond, no_text, neither = logp[0:1], logp[1:2], logp[2:3]
+        logits = cond + guidance * (cond - no_text) + prompt_guidance * (no_text - neither)
+    elif guidance > 0.0:
         # one batch-2 pass (a module called twice in one graph breaks export's weight passes)
         memories = (
             torch.cat([memory, torch.zeros_like(memory)], 0)
@@ -197,6 +214,7 @@ class MobileSpeech(nn.Module):
             n_masked_after,
             self.cfg.schedule.guidance,
             self.cfg.schedule.guidance_drops_prompt,
+            self.cfg.schedule.prompt_guidance,
         )
 
     def decode_chunk(self, tokens: Tensor, keep: Tensor) -> Tensor:
