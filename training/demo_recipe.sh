@@ -125,3 +125,22 @@ for v in g2:no g2p:yes; do
   $PY -m training.evaluate --corpus "$EVAL2" --bundle "$CACHE/staging13-${v%:*}" --n 130 \
       --threads 1 --out "$CACHE/eval-runs/s13-${v%:*}"
 done
+
+# ---- session 14 (issue 23): two more levers on ft13's recipe, each evaluated on the frozen set.
+# (a) compositional guidance on ft13: text 2.0 and the prompt apart at 1.0 (a batch-3 SMD pass).
+$PY -m training.train_tts schedule --model "$RUNS/ft13/model.pt" --to "$RUNS/ft13/model_g2p1.pt" \
+    --guidance 2.0 --guidance-drops-prompt no --prompt-guidance 1.0
+# (b) ft13o: ft13's run (same prepared corpus and aligner, copied) with half the utterances
+# prompted by another whole take of their speaker (--prompt-other 0.5), text guidance 2.0.
+mkdir -p "$RUNS/ft13o" && cp -n "$RUNS/ft13/prepared.pt" "$RUNS/ft13/aligner.pt" "$RUNS/ft13o/"
+$PY -m training.train_tts train --out "$RUNS/ft13o" --init "$RUNS/demo-recovered.pt" --lr 3e-4 \
+    --minutes "${FT13O_MIN:-100}" --steps 2400 --text-dropout 0.1 --prompt-dropout 0.1 \
+    --prompt-other 0.5 --threads 1
+$PY -m training.train_tts schedule --model "$RUNS/ft13o/model.pt" --to "$RUNS/ft13o/model_g2.pt" \
+    --guidance 2.0 --guidance-drops-prompt no
+for m in ft13/model_g2p1:staging14-g2p1 ft13o/model_g2:staging14-o-g2; do
+  $PY -m export --checkpoint "$RUNS/${m%:*}.pt" --vocoder "$RUNS/vocos2/student.pt" \
+      --prompt models/demo/default_prompt.wav --out "$CACHE/${m#*:}" --variant 8da4w --threads 2
+  $PY -m training.evaluate --corpus "$EVAL2" --bundle "$CACHE/${m#*:}" --n 130 \
+      --threads 1 --out "$CACHE/eval-runs/s14-${m#*staging14-}"
+done
