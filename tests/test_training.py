@@ -233,6 +233,16 @@ def test_prepare_leaves_out_the_evaluation_sets_speakers_and_sentences() -> None
     assert without_held_out(train, []) == (train, 0)
 
 
+def test_prepare_takes_an_utterance_shared_by_two_corpora_once() -> None:
+    from training.corpus import Utterance
+    from training.train_tts import first_of_each_id
+
+    a = [Utterance(i, "s", Path(f"a/{i}.wav"), "Words.", "train") for i in ("1", "2")]
+    b = [Utterance(i, "s", Path(f"b/{i}.wav"), "Words.", "train") for i in ("2", "3")]
+    kept, repeated = first_of_each_id(a + b)
+    assert [str(u.wav_path) for u in kept] == ["a/1.wav", "a/2.wav", "b/3.wav"] and repeated == 1
+
+
 def test_set_schedule_writes_a_copy_with_the_new_schedule(tmp_path: Path) -> None:
     torch.manual_seed(0)
     MobileSpeech(tiny_config()).save(tmp_path / "m.pt", extra={"steps": 9})

@@ -97,6 +97,15 @@ def without_held_out(utterances: list[Any], held_out: list[Any]) -> tuple[list[A
     return kept, len(utterances) - len(kept)
 
 
+def first_of_each_id(utterances: list[Any]) -> tuple[list[Any], int]:
+    """The first utterance of each id, in order, and how many repeats went: corpora built from
+    plans of the same voices and sentences (a larger ``--utterances``) share utterances."""
+    first: dict[str, Any] = {}
+    for u in utterances:
+        first.setdefault(u.utt_id, u)
+    return list(first.values()), len(utterances) - len(first)
+
+
 def prepare(
     corpora: list[Path],
     codec_ckpt: Path,
@@ -122,6 +131,9 @@ def prepare(
     items: list[dict[str, Any]] = []
     skipped = 0
     utterances = [u for root in corpora for u in load_any(root)]
+    utterances, repeated = first_of_each_id(utterances)
+    if repeated:
+        print(f"left out {repeated} utterances already in an earlier corpus")
     if exclude:
         utterances, dropped = without_held_out(
             utterances, [u for root in exclude for u in load_any(root)]
