@@ -445,3 +445,30 @@ def test_train_with_prompt_other_records_it_in_the_model_config(tmp_path: Path) 
     trained.cfg.train.prompt_other = 1.5
     with pytest.raises(ConfigError, match="prompt_other"):
         trained.cfg.validate()
+
+
+def test_train_saves_its_resumable_state_every_save_every_steps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A session that ends abruptly loses at most save_every steps, not a validation interval."""
+    import training.train_tts as tt
+    from mobilespeech_runtime.errors import MobileSpeechError
+
+    _fake_prepared(tmp_path)
+    saved: list[int] = []
+    real = tt.save_state
+
+    def recording(path: Path, state: dict) -> None:
+        if path.name == tt.STATE:
+            saved.append(state["step"])
+        real(path, state)
+
+    monkeypatch.setattr(tt, "save_state", recording)
+    threads = torch.get_num_threads()
+    try:
+        tt.train(tmp_path, 0.0, 5, 200, 1e-3, 1, save_every=2)
+    finally:
+        torch.set_num_threads(threads)
+    assert saved == [2, 4, 5] and MobileSpeech.load(tmp_path / MODEL)[1]["steps"] == 5
+    with pytest.raises(MobileSpeechError, match="save_every"):
+        tt.train(tmp_path, 0.0, 5, 200, 1e-3, 1, save_every=0)

@@ -51,6 +51,7 @@ from .texts import text_key
 N_MELS = 80
 PREPARED = "prepared.pt"
 ALIGNER = "aligner.pt"
+VALID_EVERY = 500  # training steps between validations (history entries)
 STATE = "tts_state.pt"
 MODEL = "model.pt"
 
@@ -398,7 +399,12 @@ def train(
     prompt_dropout: float | None = None,
     max_per_speaker: int | None = None,
     prompt_other: float | None = None,
+    save_every: int = 100,
 ) -> None:
+    """SMD + duration training, resumable from ``out/tts_state.pt``: saved every ``save_every``
+    steps (a session that ends abruptly loses fewer), validated every ``VALID_EVERY``."""
+    if save_every < 1:
+        raise MobileSpeechError(f"save_every must be >= 1, got {save_every}")
     rt = setup(threads)
     data = load_state(out / PREPARED)
     if data is None or "durations" not in data["items"][0]:
@@ -477,7 +483,7 @@ def train(
             if rt.world > 1:
                 torch.distributed.all_reduce(flag)
             stop = bool(flag.item() > 0)
-            if rt.main and (step % 500 == 0 or stop):
+            if rt.main and (step % VALID_EVERY == 0 or stop):
                 val = validate(model, valid_items, rt.device)
                 history.append(
                     {
@@ -488,6 +494,7 @@ def train(
                     }
                 )
                 bar.write(f"step {step}: valid {val}")
+            if rt.main and (step % save_every == 0 or step % VALID_EVERY == 0 or stop):
                 save_state(
                     out / STATE,
                     {
@@ -608,6 +615,9 @@ def main(argv: list[str] | None = None) -> None:
     t.add_argument("--out", type=Path, required=True)
     t.add_argument("--minutes", type=float, default=0.0)
     t.add_argument("--steps", type=int, default=50000)
+    t.add_argument(
+        "--save-every", type=int, default=100, help="steps between saves of the resumable state"
+    )
     t.add_argument("--max-frames", type=int, default=3000, help="padded frames per batch")
     t.add_argument("--lr", type=float, default=1e-3)
     t.add_argument("--threads", type=int, default=2)
@@ -698,6 +708,7 @@ def main(argv: list[str] | None = None) -> None:
             prompt_dropout=args.prompt_dropout,
             max_per_speaker=args.max_per_speaker,
             prompt_other=args.prompt_other,
+            save_every=args.save_every,
         )
 
 
