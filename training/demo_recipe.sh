@@ -144,3 +144,19 @@ for m in ft13/model_g2p1:staging14-g2p1 ft13o/model_g2:staging14-o-g2; do
   $PY -m training.evaluate --corpus "$EVAL2" --bundle "$CACHE/${m#*:}" --n 130 \
       --threads 1 --out "$CACHE/eval-runs/s14-${m#*staging14-}"
 done
+# (c) ft14b: ft13's recipe on an engine-balanced corpus (ft13 forgot the non-Kokoro voices and the
+# real LibriVox reader): the Debian engines' share of a 4x plan, at most 32 utterances per voice.
+$PY -m training.corpus build --out "$CACHE/corpus/debian-x4" --utterances 64000 --sample-rate 22050 \
+    --engines debian --per-speaker 32 --workers 1
+$PY -m training.train_tts prepare --corpus "$MIX" --corpus "$CACHE/corpus/debian-x4" \
+    --codec "$RUNS/demo-recovered.pt" --out "$RUNS/ft14b" --exclude "$EVAL2" --exclude "$EVALSET" \
+    --leading-pause --threads 1
+$PY -m training.train_tts align --out "$RUNS/ft14b" --minutes 6 --threads 1
+$PY -m training.train_tts train --out "$RUNS/ft14b" --init "$RUNS/demo-recovered.pt" --lr 3e-4 \
+    --minutes "${FT14B_MIN:-100}" --steps 2400 --text-dropout 0.1 --prompt-dropout 0.1 --threads 1
+$PY -m training.train_tts schedule --model "$RUNS/ft14b/model.pt" --to "$RUNS/ft14b/model_g2.pt" \
+    --guidance 2.0 --guidance-drops-prompt no --mel-match 1.0
+$PY -m export --checkpoint "$RUNS/ft14b/model_g2.pt" --vocoder "$RUNS/vocos2/student.pt" \
+    --prompt models/demo/default_prompt.wav --out "$CACHE/staging14-b-g2" --variant 8da4w --threads 2
+$PY -m training.evaluate --corpus "$EVAL2" --bundle "$CACHE/staging14-b-g2" --n 130 --threads 1 \
+    --out "$CACHE/eval-runs/s14-b-g2"
