@@ -226,14 +226,15 @@ def summarize(py: dict, cli: dict | None) -> dict[str, Any]:
 def overlap(bundle: Path) -> dict[str, Any]:
     manifest = json.loads((bundle / "manifest.json").read_text())
     codec = manifest["config"]["codec"]
+    schedule = MobileSpeechConfig.from_dict(manifest["config"]).schedule  # old fields: defaults
     chunk, ctx = codec["decode_chunk_frames"], codec["decode_context_frames"]
     return {
         "chunk": chunk,
         "context": ctx,
         "window_over_kept": (chunk + 2 * ctx) / chunk,
-        "guidance": manifest["config"]["schedule"].get("guidance", 0.0),
-        "smd_passes": MobileSpeechConfig.from_dict(manifest["config"]).schedule.smd_passes,
-        "steps": manifest["config"]["schedule"]["steps"],
+        "guidance": schedule.guidance,
+        "smd_passes": schedule.smd_passes,
+        "steps": list(schedule.steps),
         "vocoder": codec.get("vocoder", {}).get("kind"),
     }
 
