@@ -160,3 +160,18 @@ $PY -m export --checkpoint "$RUNS/ft14b/model_g2.pt" --vocoder "$RUNS/vocos2/stu
     --prompt models/demo/default_prompt.wav --out "$CACHE/staging14-b-g2" --variant 8da4w --threads 2
 $PY -m training.evaluate --corpus "$EVAL2" --bundle "$CACHE/staging14-b-g2" --n 130 --threads 1 \
     --out "$CACHE/eval-runs/s14-b-g2"
+
+# ---- session 15 (issue 23): a new machine, with none of the cache above (corpora, runs, ft14b).
+# (a) the frozen set rebuilt from the plan alone and the shipped demo re-evaluated on it: the
+# same 130 ids and texts, every similarity equal to 1e-7 (the audio is the same); Whisper's
+# transcripts differ for 35 of 130 TTS cases across machines (WER base 26.1 vs 26.2 %).
+$PY -m training.evaluate --corpus "$EVAL2" --bundle models/demo --n 130 --threads 1 \
+    --out "$CACHE/eval-runs/s15-demo"
+# (b) the shipped demo, recovered, with prompt guidance apart from text guidance (W = 1.0).
+$PY -m export.recover --bundle models/demo --out "$RUNS/demo-recovered.pt" --threads 1
+$PY -m training.train_tts schedule --model "$RUNS/demo-recovered.pt" --to "$RUNS/demo_pg1.pt" \
+    --guidance 2.0 --guidance-drops-prompt no --prompt-guidance 1.0 --mel-match 1.0
+$PY -m export --checkpoint "$RUNS/demo_pg1.pt" --prompt models/demo/default_prompt.wav \
+    --out "$CACHE/staging15-pg1" --variant 8da4w --threads 1
+$PY -m training.evaluate --corpus "$EVAL2" --bundle "$CACHE/staging15-pg1" --n 130 --threads 1 \
+    --out "$CACHE/eval-runs/s15-pg1"
