@@ -165,3 +165,26 @@ def test_evaluate_aggregates(tmp_path: Path) -> None:
     assert "| system |" in format_table({"flite": r})
     with pytest.raises(metrics.MobileSpeechError):
         metrics.evaluate(items, metrics=("mos",))
+
+
+@pytest.mark.eval
+@needs_flite
+@_needs("sim")
+def test_silent_output_counts_as_failed_clone_not_an_error(tmp_path: Path) -> None:
+    """A synthesis that comes out silent scores similarity 0 and is counted; a silent
+    reference still raises (the measurement would mean nothing)."""
+    a, sr = _flite(tmp_path, "slt", SENTENCE)
+    b, _ = _flite(tmp_path, "slt", OTHER)
+    silence = np.zeros(sr, dtype=np.float32)
+    details: list[dict] = []
+    r = metrics.evaluate([(SENTENCE, a, sr, b, sr), (OTHER, silence, sr, a, sr)],
+                         metrics=("sim",), details=details)
+    assert r["n"] == 2 and r["no_speech"] == 1
+    assert details[1]["sim"] == 0.0 and details[1]["no_speech"] is True
+    assert 0.4 < r["sim"] < 0.5  # (same-voice similarity + 0) / 2
+    assert "no speech" in format_table({"tts": r}).splitlines()[0]
+    margins = metrics.margins_of([(SENTENCE, a, sr, b, sr), (OTHER, silence, sr, a, sr)],
+                                 ["flite", "flite"], ["slt", "rms"])
+    assert margins[1] == 0.0
+    with pytest.raises(metrics.NoSpeechError):
+        metrics.evaluate([(SENTENCE, a, sr, silence, sr)], metrics=("sim",))

@@ -312,6 +312,10 @@ def _voice_encoder() -> Any:
         return VoiceEncoder(device="cpu", verbose=False)
 
 
+class NoSpeechError(MobileSpeechError):
+    """The audio holds no speech after resemblyzer's voice activity trimming."""
+
+
 def speaker_embedding(audio: Any, sr: int) -> np.ndarray:
     """L2-normalised resemblyzer embedding (256-d) of one utterance."""
     encoder = _voice_encoder()
@@ -319,7 +323,7 @@ def speaker_embedding(audio: Any, sr: int) -> np.ndarray:
 
     wav = preprocess_wav(_mono_float(audio).astype(np.float64), source_sr=sr)
     if wav.size == 0:
-        raise MobileSpeechError("no speech found in the audio (after voice activity trimming)")
+        raise NoSpeechError("no speech found in the audio (after voice activity trimming)")
     with _torch_one_thread():
         return np.asarray(encoder.embed_utterance(wav), dtype=np.float32)
 
@@ -438,6 +442,19 @@ def speaker_similarity(
     return float(np.dot(ea, eb) / (np.linalg.norm(ea) * np.linalg.norm(eb) + 1e-9))
 
 
+def _output_embedding(audio: Any, sr: int, encoder: str) -> np.ndarray | None:
+    """A system output's embedding, or None when it holds no speech.
+
+    Why: a synthesis that comes out silent is a failure of the system under test, to be
+    counted against it (similarity 0), not an error that stops an hour-long evaluation. A
+    silent *reference* still raises: the measurement itself would be meaningless.
+    """
+    try:
+        return _cached_embedding(audio, sr, encoder)
+    except NoSpeechError:
+        return None
+
+
 def speaker_margins(
     outputs: Sequence[np.ndarray], prompts: Sequence[np.ndarray], groups: Sequence[str],
     speakers: Sequence[str],
@@ -468,8 +485,10 @@ def margins_of(
     encoder: str = "resemblyzer",
 ) -> list[float | None]:
     """``speaker_margins`` of evaluation items (each output against its reference = prompt)."""
-    xs = [_cached_embedding(a, sr, encoder) for _, a, sr, _, _ in items]
     ps = [_cached_embedding(r, rsr, encoder) for _, _, _, r, rsr in items]
+    xs = [_output_embedding(a, sr, encoder) for _, a, sr, _, _ in items]
+    # an output without speech resembles no prompt: cosine 0 to each, so its margin is 0
+    xs = [np.zeros_like(p) if x is None else x for x, p in zip(xs, ps, strict=True)]
     return speaker_margins(xs, ps, groups, speakers)
 
 
@@ -603,6 +622,9 @@ def summarize(rows: Sequence[Mapping[str, Any]], metrics: Sequence[str]) -> dict
         vals = [float(r[k]) for r in rows if k in r]
         out[k] = float(np.mean(vals)) if vals else math.nan
         out[f"{k}_se"] = mean_se(vals)
+    silent = sum(1 for r in rows if r.get("no_speech"))
+    if silent:
+        out["no_speech"] = float(silent)  # outputs without speech, scored similarity 0
     return out
 
 
@@ -641,7 +663,13 @@ def evaluate(
             row[f"{m}_errors"], row[f"{m}_words"] = e, w
         for m, encoder in (("sim", "resemblyzer"), ("sim_dvector", "dvector")):
             if m in metrics:
-                row[m] = speaker_similarity(audio, sr, ref, ref_sr, encoder)
+                out_emb = _output_embedding(audio, sr, encoder)
+                ref_emb = _cached_embedding(ref, ref_sr, encoder)
+                if out_emb is None:  # counted as a failed clone, not skipped
+                    row[m], row["no_speech"] = 0.0, True
+                else:
+                    row[m] = float(np.dot(out_emb, ref_emb)
+                                   / (np.linalg.norm(out_emb) * np.linalg.norm(ref_emb) + 1e-9))
         if "dnsmos" in metrics:
             for k, v in dnsmos(audio, sr).items():
                 row[f"dnsmos_{k}"] = v
@@ -660,6 +688,7 @@ _COLUMNS = (
     ("sim", "SIM resemblyzer", "{:.3f}"),
     ("sim_dvector", "SIM d-vector", "{:.3f}"),
     ("sim_margin", "SIM margin", "{:+.3f}"),
+    ("no_speech", "no speech", "{:.0f}"),
     ("dnsmos_ovrl", "DNSMOS OVRL", "{:.2f}"),
     ("dnsmos_sig", "SIG", "{:.2f}"),
     ("dnsmos_bak", "BAK", "{:.2f}"),
