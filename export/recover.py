@@ -344,6 +344,14 @@ def recover(bundle: Path, out: Path) -> dict[str, Any]:
         raise BundleError(f"{bundle} lacks {', '.join(missing)}")
     programs = {f: (bundle / f).read_bytes() for f in files}
     state, report = recover_state(cfg, variant, programs)
+    lost = report["not_in_programs"]
+    if lost:  # they would stay at their random init: a checkpoint that is silently wrong
+        groups = sorted({".".join(k.split(".")[:2]) for k in lost})
+        raise BundleError(
+            f"{len(lost)} trained tensors were not found in {bundle}'s programs (under "
+            f"{', '.join(groups)}; first {lost[0]}): their programs were lowered differently "
+            f"from this code's, so no checkpoint was written"
+        )
     model = MobileSpeech(cfg)
     model.load_state_dict(state)
     report.update(bundle=str(bundle), variant=variant, model_digest=manifest.get("model_digest"))

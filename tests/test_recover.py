@@ -94,3 +94,24 @@ def test_refuses_programs_of_another_config(tiny_mel_bundle: Path, tmp_path: Pat
     (b / "manifest.json").write_text(json.dumps(m))
     with pytest.raises(BundleError, match="differ in number or shape"):
         recover(b, tmp_path / "x.pt")
+
+
+def test_refuses_when_trained_tensors_are_not_in_the_programs(
+    tiny_mel_bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Session 15: the demo's Vocos student was not matched by the probe and came back at its
+    random init (audio 5x quieter, every resynthesis silent to the VAD). Such a checkpoint
+    must not be written."""
+    import export.recover as rec
+
+    real = rec.recover_state
+
+    def losing(*args, **kwargs):
+        state, report = real(*args, **kwargs)
+        report["not_in_programs"] = ["codec.student.blocks.0.gamma"]
+        return state, report
+
+    monkeypatch.setattr(rec, "recover_state", losing)
+    with pytest.raises(BundleError, match="1 trained tensors were not found.*codec.student"):
+        recover(tiny_mel_bundle, tmp_path / "x.pt")
+    assert not (tmp_path / "x.pt").exists()
