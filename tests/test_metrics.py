@@ -170,6 +170,7 @@ def test_evaluate_aggregates(tmp_path: Path) -> None:
 @pytest.mark.eval
 @needs_flite
 @_needs("sim")
+@_needs("sim_dvector")
 def test_silent_output_counts_as_failed_clone_not_an_error(tmp_path: Path) -> None:
     """A synthesis that comes out silent scores similarity 0 and is counted; a silent
     reference still raises (the measurement would mean nothing)."""
@@ -178,9 +179,11 @@ def test_silent_output_counts_as_failed_clone_not_an_error(tmp_path: Path) -> No
     silence = np.zeros(sr, dtype=np.float32)
     details: list[dict] = []
     r = metrics.evaluate([(SENTENCE, a, sr, b, sr), (OTHER, silence, sr, a, sr)],
-                         metrics=("sim",), details=details)
+                         metrics=("sim", "sim_dvector"), details=details)
     assert r["n"] == 2 and r["no_speech"] == 1
-    assert details[1]["sim"] == 0.0 and details[1]["no_speech"] is True
+    assert details[1]["no_speech"] is True and "no_speech" not in details[0]
+    assert details[1]["sim"] == 0.0 and details[1]["sim_dvector"] == 0.0  # one verdict for both
+    assert details[0]["sim_dvector"] > 0.5
     assert 0.4 < r["sim"] < 0.5  # (same-voice similarity + 0) / 2
     assert "no speech" in format_table({"tts": r}).splitlines()[0]
     margins = metrics.margins_of([(SENTENCE, a, sr, b, sr), (OTHER, silence, sr, a, sr)],

@@ -661,15 +661,19 @@ def evaluate(
             row[f"{m}_transcript"] = hyp
             row[m] = e / max(w, 1)
             row[f"{m}_errors"], row[f"{m}_words"] = e, w
+        # resemblyzer's VAD decides once whether the output holds speech: a silent output is a
+        # failed clone, scored 0 by both encoders (the d-vector has no VAD of its own)
+        silent = "sim" in metrics and _output_embedding(audio, sr, "resemblyzer") is None
+        if silent:
+            row["no_speech"] = True
         for m, encoder in (("sim", "resemblyzer"), ("sim_dvector", "dvector")):
-            if m in metrics:
-                out_emb = _output_embedding(audio, sr, encoder)
-                ref_emb = _cached_embedding(ref, ref_sr, encoder)
-                if out_emb is None:  # counted as a failed clone, not skipped
-                    row[m], row["no_speech"] = 0.0, True
-                else:
-                    row[m] = float(np.dot(out_emb, ref_emb)
-                                   / (np.linalg.norm(out_emb) * np.linalg.norm(ref_emb) + 1e-9))
+            if m not in metrics:
+                continue
+            if silent:
+                _cached_embedding(ref, ref_sr, encoder)  # a silent reference still raises
+                row[m] = 0.0
+            else:
+                row[m] = speaker_similarity(audio, sr, ref, ref_sr, encoder)
         if "dnsmos" in metrics:
             for k, v in dnsmos(audio, sr).items():
                 row[f"dnsmos_{k}"] = v
